@@ -1,0 +1,81 @@
+#include "common/logger.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+
+namespace updraft {
+namespace {
+
+absl::string_view LevelName(Logger::Level level) {
+  switch (level) {
+    case Logger::Level::kDebug:
+      return "debug";
+    case Logger::Level::kInfo:
+      return "info";
+    case Logger::Level::kWarning:
+      return "warning";
+    case Logger::Level::kError:
+      return "error";
+  }
+  return "info";
+}
+
+}  // namespace
+
+std::string JsonEscape(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          absl::StrAppendFormat(&out, "\\u%04x", c);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return out;
+}
+
+Logger::Logger(std::string service, const Clock* clock, FILE* out, Level min_level)
+    : service_(std::move(service)), clock_(clock), out_(out), min_level_(min_level) {}
+
+std::string Logger::Format(Level level, absl::string_view msg,
+                           std::initializer_list<Field> fields) const {
+  std::string line = absl::StrCat(
+      "{\"ts\":\"", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", clock_->Now(), absl::UTCTimeZone()),
+      "\",\"level\":\"", LevelName(level), "\",\"service\":\"", JsonEscape(service_),
+      "\",\"msg\":\"", JsonEscape(msg), "\"");
+  for (const auto& [key, value] : fields) {
+    absl::StrAppend(&line, ",\"", JsonEscape(key), "\":\"", JsonEscape(value), "\"");
+  }
+  line += "}\n";
+  return line;
+}
+
+void Logger::Log(Level level, absl::string_view msg, std::initializer_list<Field> fields) {
+  if (level < min_level_) return;
+  std::string line = Format(level, msg, fields);
+  absl::MutexLock lock(&mu_);
+  fwrite(line.data(), 1, line.size(), out_);
+  fflush(out_);
+}
+
+}  // namespace updraft

@@ -1,0 +1,34 @@
+#include "common/logger.h"
+
+#include "gtest/gtest.h"
+
+namespace updraft {
+namespace {
+
+TEST(LoggerTest, FormatsOneJsonObjectPerLine) {
+  FakeClock clock(absl::FromUnixMillis(1700000000123));
+  Logger logger("catalog", &clock);
+  EXPECT_EQ(logger.Format(Logger::Level::kInfo, "release \"x\" published", {{"id", "r\n1"}}),
+            "{\"ts\":\"2023-11-14T22:13:20.123Z\",\"level\":\"info\",\"service\":\"catalog\","
+            "\"msg\":\"release \\\"x\\\" published\",\"id\":\"r\\n1\"}\n");
+}
+
+TEST(LoggerTest, EscapesControlAndNonAsciiBytes) {
+  EXPECT_EQ(JsonEscape(std::string("a\x01\xff\\", 4)), "a\\u0001\\u00ff\\\\");
+}
+
+TEST(LoggerTest, DropsLinesBelowMinimumLevel) {
+  FakeClock clock;
+  char buf[256] = {};
+  FILE* f = fmemopen(buf, sizeof(buf), "w");
+  Logger logger("auth", &clock, f, Logger::Level::kWarning);
+  logger.Info("hidden");
+  logger.Error("shown");
+  fclose(f);
+  std::string out(buf);
+  EXPECT_EQ(out.find("hidden"), std::string::npos);
+  EXPECT_NE(out.find("shown"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace updraft

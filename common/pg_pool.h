@@ -1,0 +1,66 @@
+#ifndef UPDRAFT_COMMON_PG_POOL_H_
+#define UPDRAFT_COMMON_PG_POOL_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace updraft {
+
+// A fixed-size pool of PostgreSQL connections (libpqxx). Store adapters run
+// their SQL through Transact(): each call is one transaction, committed when
+// the callback returns OK and rolled back otherwise. libpqxx exceptions end
+// here and come out as absl::Status:
+//   unique violation (23505)            -> ALREADY_EXISTS
+//   foreign key / check violation       -> FAILED_PRECONDITION
+//   serialization failure, deadlock     -> retried, then ABORTED
+//   lost connection                     -> reconnected once, then UNAVAILABLE
+//   anything else                       -> INTERNAL
+class PgPool {
+ public:
+  struct Options {
+    // libpq connection string or URI.
+    std::string uri;
+    int size = 4;
+    // How long Transact waits for a free connection.
+    absl::Duration acquire_timeout = absl::Seconds(10);
+    int max_retries = 3;
+  };
+
+  static absl::StatusOr<std::unique_ptr<PgPool>> Create(Options options);
+
+  absl::Status Transact(const std::function<absl::Status(pqxx::work&)>& fn);
+
+  // Runs one statement outside an explicit transaction block (e.g. CREATE
+  // DATABASE).
+  absl::Status ExecuteNonTransactional(const std::string& sql);
+
+  const Options& options() const { return options_; }
+
+ private:
+  explicit PgPool(Options options) : options_(std::move(options)) {}
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire();
+  void Release(std::unique_ptr<pqxx::connection> conn);
+  absl::Status TransactOnce(const std::function<absl::Status(pqxx::work&)>& fn, bool* retry);
+
+  const Options options_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Maps a libpqxx exception to a status; used by PgPool and by code that
+// talks to PostgreSQL outside of it (LISTEN loops).
+absl::Status StatusFromPqxx(const std::exception& e);
+
+}  // namespace updraft
+
+#endif  // UPDRAFT_COMMON_PG_POOL_H_
