@@ -75,7 +75,7 @@ namespace updraft {
 namespace {
 
 TEST(LoginMessageTest, SeparatesFieldsWithNul) {
-  EXPECT_EQ(LoginMessage("dev", "nn"), std::string("updraft-login-v1\0dev\0nn", 24));
+  EXPECT_EQ(LoginMessage("dev", "nn"), std::string("updraft-login-v1\0dev\0nn", 23));
   EXPECT_NE(LoginMessage("ab", "c"), LoginMessage("a", "bc"));
 }
 
