@@ -1,5 +1,6 @@
 #include "common/logger.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
@@ -22,6 +23,14 @@ absl::string_view LevelName(Logger::Level level) {
 }
 
 }  // namespace
+
+Logger::Level ParseLogLevel(absl::string_view name) {
+  std::string n = absl::AsciiStrToLower(name);
+  if (n == "debug") return Logger::Level::kDebug;
+  if (n == "warning" || n == "warn") return Logger::Level::kWarning;
+  if (n == "error") return Logger::Level::kError;
+  return Logger::Level::kInfo;
+}
 
 std::string JsonEscape(absl::string_view s) {
   std::string out;

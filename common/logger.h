@@ -48,6 +48,9 @@ class Logger {
   absl::Mutex mu_;
 };
 
+// "debug", "info", "warning" or "error" (any case); anything else is info.
+Logger::Level ParseLogLevel(absl::string_view name);
+
 // Escapes a string for a JSON string literal (without the quotes).
 std::string JsonEscape(absl::string_view s);
 

@@ -30,5 +30,12 @@ TEST(LoggerTest, DropsLinesBelowMinimumLevel) {
   EXPECT_NE(out.find("shown"), std::string::npos);
 }
 
+TEST(LoggerTest, ParsesLevels) {
+  EXPECT_EQ(ParseLogLevel("DEBUG"), Logger::Level::kDebug);
+  EXPECT_EQ(ParseLogLevel("warning"), Logger::Level::kWarning);
+  EXPECT_EQ(ParseLogLevel("error"), Logger::Level::kError);
+  EXPECT_EQ(ParseLogLevel("nonsense"), Logger::Level::kInfo);
+}
+
 }  // namespace
 }  // namespace updraft

@@ -1,0 +1,94 @@
+#include "common/pg_pool.h"
+
+#include "common/migrations.h"
+#include "common/test_env.h"
+#include "gtest/gtest.h"
+
+namespace updraft {
+namespace {
+
+class PgPoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto env = TestEnv::Create();
+    ASSERT_TRUE(env.ok()) << env.status();
+    env_ = *std::move(env);
+    auto pool = PgPool::Create({.uri = env_->pg_uri(), .size = 2});
+    ASSERT_TRUE(pool.ok()) << pool.status();
+    pool_ = *std::move(pool);
+  }
+  int64_t Count(const std::string& table) {
+    int64_t n = -1;
+    EXPECT_TRUE(pool_->Transact([&](pqxx::work& txn) {
+                       n = txn.exec("SELECT count(*) FROM " + table)[0][0].as<int64_t>();
+                       return absl::OkStatus();
+                     })
+                    .ok());
+    return n;
+  }
+  std::unique_ptr<TestEnv> env_;
+  std::unique_ptr<PgPool> pool_;
+};
+
+const std::vector<Migration> kMigrations = {
+    {2, "add_index", "CREATE INDEX t_v ON t (v)"},
+    {1, "init", "CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL)"},
+};
+
+TEST_F(PgPoolTest, MigrationsApplyInOrderOnce) {
+  int applied = -1;
+  ASSERT_TRUE(ApplyMigrations(*pool_, "test", kMigrations, &applied).ok());
+  EXPECT_EQ(applied, 2);
+  ASSERT_TRUE(ApplyMigrations(*pool_, "test", kMigrations, &applied).ok());
+  EXPECT_EQ(applied, 0);
+  EXPECT_EQ(Count("schema_migrations"), 2);
+}
+
+TEST_F(PgPoolTest, FailedMigrationLeavesNothingAndNamesIt) {
+  std::vector<Migration> bad = {{1, "init", "CREATE TABLE u (id int); SELECT nonsense_fn()"}};
+  absl::Status s = ApplyMigrations(*pool_, "bad", bad);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("bad migration 1 (init) failed"), absl::string_view::npos);
+  absl::Status probe = pool_->Transact([](pqxx::work& txn) {
+    txn.exec("SELECT * FROM u");
+    return absl::OkStatus();
+  });
+  EXPECT_FALSE(probe.ok());  // table u was rolled back
+}
+
+TEST_F(PgPoolTest, DuplicateMigrationNumbersRejected) {
+  std::vector<Migration> dup = {{1, "a", "SELECT 1"}, {1, "b", "SELECT 1"}};
+  EXPECT_EQ(ApplyMigrations(*pool_, "dup", dup).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(PgPoolTest, ErrorsMapToStatusAndRollBack) {
+  ASSERT_TRUE(ApplyMigrations(*pool_, "test", kMigrations).ok());
+  absl::Status s = pool_->Transact([](pqxx::work& txn) {
+    txn.exec("INSERT INTO t VALUES (1, 'a')");
+    txn.exec("INSERT INTO t VALUES (1, 'b')");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Count("t"), 0);
+
+  s = pool_->Transact([](pqxx::work& txn) {
+    txn.exec("INSERT INTO t VALUES (2, 'a')");
+    return absl::InvalidArgumentError("caller said no");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Count("t"), 0);
+
+  s = pool_->Transact([](pqxx::work& txn) {
+    txn.exec("SELECT * FROM no_such_table");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+}
+
+TEST_F(PgPoolTest, BadUriIsUnavailable) {
+  auto pool = PgPool::Create({.uri = "postgresql://nobody@127.0.0.1:1/none", .size = 1});
+  EXPECT_EQ(pool.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace updraft

@@ -1,0 +1,155 @@
+# Shared shell functions for dev.sh and its scripts. Sourced, not run.
+# State lives under $ROOT/.run (git-ignored): PostgreSQL data, logs, keys.
+
+RUN_DIR="${RUN_DIR:-$ROOT/.run}"
+PG_PORT="${UPDRAFT_DEV_PG_PORT:-54329}"
+REDIS_PORT="${UPDRAFT_DEV_REDIS_PORT:-63799}"
+PG_BIN=""
+STARTED_PG=0
+STARTED_REDIS=0
+CHILD_PIDS=()
+
+DEBIAN_PACKAGES=(
+  bazel-bootstrap default-jdk-headless g++ pkg-config git ca-certificates
+  libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev libabsl-dev
+  libpqxx-dev libpq-dev libhiredis-dev prometheus-cpp-dev libssl-dev libarchive-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  postgresql redis-server curl
+)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+ensure_packages() {
+  local missing=()
+  for p in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+      "${missing[@]}" >"${TMPDIR:-/tmp}/updraft-apt.log" 2>&1 \
+      || { tail -n 30 "${TMPDIR:-/tmp}/updraft-apt.log"; die "apt-get install failed"; }
+  fi
+  # Debian starts these system-wide on install; Updraft runs its own instances.
+  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  [ -x "$PG_BIN/initdb" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql"
+}
+
+# Bazel with a disk cache shared by every clone on this machine, so that CI's
+# fresh clone reuses what a developer already compiled.
+bz() {
+  local sub="$1"; shift
+  bazel "$sub" --disk_cache="${UPDRAFT_BAZEL_DISK_CACHE:-$HOME/.cache/updraft-bazel-disk}" "$@"
+}
+
+bazel_build() {
+  log "building with Bazel (offline, Debian libraries)"
+  bz build //services/... //tools/... //sdk/... "$@"
+}
+
+# Runs a command as the unprivileged user that owns the PostgreSQL data.
+PG_USER=""
+pg_as_user() {
+  if [ -n "$PG_USER" ]; then
+    setpriv --reuid="$PG_USER" --regid="$(id -g "$PG_USER")" --clear-groups -- "$@"
+  else
+    "$@"
+  fi
+}
+
+start_postgres() {
+  local data="$RUN_DIR/pg/data" sock="$RUN_DIR/pg/sock"
+  mkdir -p "$RUN_DIR/pg/sock" "$RUN_DIR/logs"
+  if [ "$(id -u)" -eq 0 ]; then
+    # PostgreSQL refuses to run as root: use the unprivileged postgres account.
+    PG_USER=postgres
+    id "$PG_USER" >/dev/null 2>&1 || die "user postgres missing (package postgresql)"
+    chown -R "$PG_USER" "$RUN_DIR/pg"
+    chmod 0711 "$RUN_DIR" "$RUN_DIR/pg"
+  fi
+  if [ ! -s "$data/PG_VERSION" ]; then
+    log "initialising PostgreSQL data in $data"
+    pg_as_user "$PG_BIN/initdb" -D "$data" -U updraft --auth=trust -E UTF8 >/dev/null
+  fi
+  if pg_as_user "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    log "PostgreSQL already running on 127.0.0.1:$PG_PORT"
+  else
+    log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    pg_as_user "$PG_BIN/pg_ctl" -D "$data" -w -t 60 -l "$RUN_DIR/pg/server.log" \
+      -o "-p $PG_PORT -k $sock -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" \
+      start >/dev/null || { tail -n 20 "$RUN_DIR/pg/server.log"; die "PostgreSQL did not start"; }
+    STARTED_PG=1
+  fi
+}
+
+stop_postgres() {
+  if [ "$STARTED_PG" -eq 1 ]; then
+    log "stopping PostgreSQL"
+    pg_as_user "$PG_BIN/pg_ctl" -D "$RUN_DIR/pg/data" -m fast -w stop >/dev/null 2>&1 || true
+    STARTED_PG=0
+  fi
+}
+
+pg_admin_uri() { echo "postgresql://updraft@127.0.0.1:$PG_PORT/postgres"; }
+pg_uri() { echo "postgresql://updraft@127.0.0.1:$PG_PORT/$1"; }
+
+psql_admin() {
+  psql -X -q -v ON_ERROR_STOP=1 "$(pg_admin_uri)" "$@"
+}
+
+start_redis() {
+  mkdir -p "$RUN_DIR/redis"
+  if redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+    log "Redis already running on 127.0.0.1:$REDIS_PORT"
+    return
+  fi
+  log "starting Redis on 127.0.0.1:$REDIS_PORT"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --protected-mode yes --daemonize yes \
+    --dir "$RUN_DIR/redis" --pidfile "$RUN_DIR/redis/redis.pid" \
+    --logfile "$RUN_DIR/redis/redis.log" --save '' --appendonly no >/dev/null
+  for _ in $(seq 1 50); do
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && { STARTED_REDIS=1; return; }
+    sleep 0.1
+  done
+  die "Redis did not start (see $RUN_DIR/redis/redis.log)"
+}
+
+stop_redis() {
+  if [ "$STARTED_REDIS" -eq 1 ]; then
+    log "stopping Redis"
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+    STARTED_REDIS=0
+  fi
+}
+
+stop_children() {
+  local pid
+  for pid in "${CHILD_PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${CHILD_PIDS[@]:-}"; do
+    [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+  done
+  CHILD_PIDS=()
+}
+
+cleanup_all() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_children
+  stop_redis
+  stop_postgres
+  exit "$rc"
+}
+
+install_cleanup_trap() {
+  trap cleanup_all EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}

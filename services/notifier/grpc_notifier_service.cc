@@ -1,0 +1,58 @@
+#include "services/notifier/grpc_notifier_service.h"
+
+#include "common/device_auth.h"
+#include "common/status_util.h"
+#include "prometheus/counter.h"
+
+namespace updraft::notifier {
+
+GrpcNotifierService::GrpcNotifierService(NotifierService& service, TokenVerifier& verifier,
+                                         prometheus::Registry& registry)
+    : service_(service),
+      verifier_(verifier),
+      connected_(prometheus::BuildGauge()
+                     .Name("updraft_notifier_devices_connected")
+                     .Help("Devices holding an IP Push stream on this replica.")
+                     .Register(registry)
+                     .Add({})),
+      notifications_(prometheus::BuildCounter()
+                         .Name("updraft_notifier_notifications_total")
+                         .Help("Notifications by channel and state.")
+                         .Register(registry)) {}
+
+grpc::Status GrpcNotifierService::Subscribe(grpc::ServerContext* context,
+                                            const v1::SubscribeRequest*,
+                                            grpc::ServerWriter<v1::Notification>* writer) {
+  auto device = AuthenticateDevice(*context, verifier_);
+  if (!device.ok()) return ToGrpcStatus(device.status());
+  auto sub = service_.OpenStream(*device);
+  connected_.Increment();
+  writer->SendInitialMetadata();
+  grpc::Status result = grpc::Status::OK;
+  while (!context->IsCancelled()) {
+    auto n = service_.NextFor(*sub, absl::Milliseconds(500));
+    if (!n) {
+      if (sub->closed()) {
+        result = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              "stream closed by the server (replaced or draining); reconnect");
+        break;
+      }
+      continue;
+    }
+    if (!writer->Write(*n)) break;
+    notifications_.Add({{"channel", "ip_push"}, {"state", "sent"}}).Increment();
+  }
+  service_.CloseStream(sub);
+  connected_.Decrement();
+  return result;
+}
+
+grpc::Status GrpcNotifierService::Announce(grpc::ServerContext*, const v1::AnnounceRequest* request,
+                                           v1::AnnounceResponse* response) {
+  auto r = service_.Announce(*request);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *response = *std::move(r);
+  return grpc::Status::OK;
+}
+
+}  // namespace updraft::notifier

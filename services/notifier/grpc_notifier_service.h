@@ -1,0 +1,34 @@
+#ifndef UPDRAFT_SERVICES_NOTIFIER_GRPC_NOTIFIER_SERVICE_H_
+#define UPDRAFT_SERVICES_NOTIFIER_GRPC_NOTIFIER_SERVICE_H_
+
+#include "common/token.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "services/notifier/notifier_service.h"
+#include "updraft/v1/notifier.grpc.pb.h"
+
+namespace updraft::notifier {
+
+// gRPC adapter for v1::Notifier. Subscribe needs a device access token and
+// holds the stream until the device leaves or the server drains; Announce is
+// a management RPC (operator roles come with the auth issue).
+class GrpcNotifierService final : public v1::Notifier::Service {
+ public:
+  GrpcNotifierService(NotifierService& service, TokenVerifier& verifier,
+                      prometheus::Registry& registry);
+
+  grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
+                         grpc::ServerWriter<v1::Notification>* writer) override;
+  grpc::Status Announce(grpc::ServerContext* context, const v1::AnnounceRequest* request,
+                        v1::AnnounceResponse* response) override;
+
+ private:
+  NotifierService& service_;
+  TokenVerifier& verifier_;
+  prometheus::Gauge& connected_;
+  prometheus::Family<prometheus::Counter>& notifications_;
+};
+
+}  // namespace updraft::notifier
+
+#endif  // UPDRAFT_SERVICES_NOTIFIER_GRPC_NOTIFIER_SERVICE_H_

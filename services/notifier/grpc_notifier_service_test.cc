@@ -1,0 +1,85 @@
+#include "services/notifier/grpc_notifier_service.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "gtest/gtest.h"
+#include "services/notifier/mocks.h"
+
+namespace updraft::notifier {
+namespace {
+
+class GrpcNotifierServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    keys_.Add(signer_.public_key());
+    service_ = *NotifierService::Create({.bus = &bus_, .hub = &hub_, .clock = &clock_});
+    grpc_service_ = std::make_unique<GrpcNotifierService>(*service_, verifier_, registry_);
+    grpc::ServerBuilder builder;
+    builder.RegisterService(grpc_service_.get());
+    server_ = builder.BuildAndStart();
+    stub_ = v1::Notifier::NewStub(server_->InProcessChannel(grpc::ChannelArguments()));
+  }
+  void TearDown() override {
+    hub_.CloseAll();
+    server_->Shutdown();
+  }
+  std::string Token(const std::string& device) {
+    return "Bearer " + signer_.Issue(device, kDeviceAudience)->token;
+  }
+
+  FakeClock clock_;
+  StaticKeySource keys_;
+  TokenSigner signer_{*Ed25519KeyPair::Generate(), &clock_, absl::Minutes(15)};
+  TokenVerifier verifier_{&keys_, &clock_, std::string(kDeviceAudience)};
+  SubscriberHub hub_;
+  LocalAnnouncementBus bus_{&hub_};
+  prometheus::Registry registry_;
+  std::unique_ptr<NotifierService> service_;
+  std::unique_ptr<GrpcNotifierService> grpc_service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::Notifier::Stub> stub_;
+};
+
+TEST_F(GrpcNotifierServiceTest, SubscribeWithoutTokenIsUnauthenticated) {
+  grpc::ClientContext ctx;
+  auto reader = stub_->Subscribe(&ctx, v1::SubscribeRequest());
+  v1::Notification n;
+  EXPECT_FALSE(reader->Read(&n));
+  grpc::Status s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(s.error_message(), "missing authorization metadata; log in first");
+}
+
+TEST_F(GrpcNotifierServiceTest, AnnouncementArrivesOnTheDeviceStream) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", Token("dev-1"));
+  auto reader = stub_->Subscribe(&ctx, v1::SubscribeRequest());
+  reader->WaitForInitialMetadata();  // the server has registered the stream
+  EXPECT_EQ(hub_.size(), 1u);
+
+  grpc::ClientContext actx;
+  v1::AnnounceRequest req;
+  req.set_software_name("demo-app");
+  req.set_location("rel_1");
+  req.set_server_address("127.0.0.1:7402");
+  v1::AnnounceResponse resp;
+  ASSERT_TRUE(stub_->Announce(&actx, req, &resp).ok());
+
+  v1::Notification n;
+  ASSERT_TRUE(reader->Read(&n));
+  EXPECT_EQ(n.notification_id(), resp.notification_id());
+  EXPECT_EQ(n.software_name(), "demo-app");
+  ctx.TryCancel();
+  reader->Finish();
+}
+
+TEST_F(GrpcNotifierServiceTest, BadAnnouncementIsInvalidArgument) {
+  grpc::ClientContext ctx;
+  v1::AnnounceResponse resp;
+  grpc::Status s = stub_->Announce(&ctx, v1::AnnounceRequest(), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "software_name is required");
+}
+
+}  // namespace
+}  // namespace updraft::notifier
