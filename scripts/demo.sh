@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# ./dev.sh demo: the whole platform on loopback and a simulated device going
+# through active upgrade. ./dev.sh up: the platform only, until Ctrl-C.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+source scripts/lib.sh
+
+PLATFORM_ONLY=0
+[ "${1:-}" = "--platform-only" ] && PLATFORM_ONLY=1
+
+AUTH=127.0.0.1:7401
+CATALOG=127.0.0.1:7402
+DOWNLOAD=127.0.0.1:7403
+NOTIFIER=127.0.0.1:7404
+DB=updraft_demo
+DEMO="$RUN_DIR/demo"
+BIN="$ROOT/bazel-bin"
+
+step() { printf '\n\033[1;36m### %s\033[0m\n' "$*"; }
+
+ensure_packages
+bazel_build
+install_cleanup_trap
+start_postgres
+start_redis
+
+step "Fresh demo state: database $DB, Redis, artifact volume, device"
+psql_admin -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+redis-cli -h 127.0.0.1 -p "$REDIS_PORT" flushdb >/dev/null
+rm -rf "$DEMO"
+mkdir -p "$DEMO"/{artifacts,keys,device-state,handset,pkg} "$RUN_DIR/logs"
+
+start_service() {
+  local name="$1"; shift
+  "$BIN/services/$name/$name" "$@" >"$RUN_DIR/logs/$name.log" 2>&1 &
+  CHILD_PIDS+=($!)
+}
+
+step "Starting the four services (logs in .run/logs/, metrics on :9401-:9404/metrics)"
+start_service auth --listen=$AUTH --metrics_listen=127.0.0.1:9401 --pg_uri="$(pg_uri $DB)" \
+  --redis=127.0.0.1:$REDIS_PORT --signing_key_file="$DEMO/keys/auth-signing.key"
+"$BIN/tools/health_probe/health_probe" --address=$AUTH --wait=30s
+start_service download --listen=$DOWNLOAD --metrics_listen=127.0.0.1:9403 \
+  --artifact_root="$DEMO/artifacts" --auth_address=$AUTH
+start_service notifier --listen=$NOTIFIER --metrics_listen=127.0.0.1:9404 \
+  --redis=127.0.0.1:$REDIS_PORT --auth_address=$AUTH
+"$BIN/tools/health_probe/health_probe" --address=$DOWNLOAD --wait=30s
+start_service catalog --listen=$CATALOG --metrics_listen=127.0.0.1:9402 --pg_uri="$(pg_uri $DB)" \
+  --download_address=$DOWNLOAD --auth_address=$AUTH
+for a in $CATALOG $NOTIFIER; do "$BIN/tools/health_probe/health_probe" --address=$a --wait=30s; done
+echo "auth $AUTH, catalog $CATALOG, download $DOWNLOAD, notifier $NOTIFIER: all SERVING"
+
+if [ "$PLATFORM_ONLY" -eq 1 ]; then
+  echo "Platform running; press Ctrl-C to stop."
+  wait
+  exit 0
+fi
+
+CTL=("$BIN/tools/updraftctl/updraftctl" --auth=$AUTH --catalog=$CATALOG --download=$DOWNLOAD)
+SIM=("$BIN/tools/device_sim/device_sim" --device_id=phone-0001 --key_file="$DEMO/keys/phone-0001.key"
+     --auth_address=$AUTH --catalog_address=$CATALOG --state_dir="$DEMO/device-state"
+     --install_dir="$DEMO/handset" --consent=yes --model=Pixel-9 --os_version=15.0.0 --carrier=DemoTel)
+
+# A package: an application binary and a codec library, each its own DC.
+make_package() {
+  local version="$1" dir="$DEMO/pkg/$1"
+  mkdir -p "$dir"
+  head -c 262144 /dev/urandom >"$dir/app.bin"
+  printf 'demo-app %s\n' "$version" >>"$dir/app.bin"
+  head -c 196608 /dev/urandom >"$dir/libcodec.so"
+  tar -C "$dir" -cf "$DEMO/pkg/demo-app-$version.tar" app.bin libcodec.so
+  echo "$DEMO/pkg/demo-app-$version.tar"
+}
+
+publish() {
+  local version="$1" package_id="$2" tarball sha release
+  tarball="$(make_package "$version")"
+  "${CTL[@]}" upload --file="$tarball" --chunk_size=65536 | tee "$DEMO/upload.txt"
+  sha="$(awk '{print $2}' "$DEMO/upload.txt" | tr -d ':')"
+  release="$("${CTL[@]}" create-release --package_id="$package_id" --version="$version" \
+    --artifact_sha256="$sha" --dc=DC_1=app.bin --dc=DC_2=libcodec.so \
+    --setting=update_channel=stable --setting=telemetry=off)"
+  "${CTL[@]}" publish --release_id="$release"
+}
+
+step "Publisher: create demo-app and publish 1.0.0 with components DC_1 (app.bin) and DC_2 (libcodec.so)"
+PKG="$("${CTL[@]}" create-package --name=demo-app --author="Acme Mobile" \
+  --description="Demo application with a codec library")"
+echo "package $PKG created"
+publish 1.0.0 "$PKG"
+
+step "Carrier: pre-provision device phone-0001 with its Ed25519 public key"
+PUB="$("${SIM[@]}" --print_public_key)"
+"${CTL[@]}" register-device --device_id=phone-0001 --public_key="$PUB" --attribute=model=Pixel-9
+
+step "Device: active upgrade (sends its inventory, the server answers with what is new)"
+"${SIM[@]}"
+
+step "Device: checks again (nothing new expected)"
+"${SIM[@]}"
+
+step "Publisher: publish 1.1.0"
+publish 1.1.0 "$PKG"
+
+step "Device: active upgrade again (overwrite of the installed version expected)"
+"${SIM[@]}"
+
+step "Server's view of the device: Deployed components with their DC IDs, and results"
+"${CTL[@]}" device-state --device_id=phone-0001
+
+step "Handset directory"
+find "$DEMO/handset" -maxdepth 3 -not -path '*/.old-*' | sed "s|$DEMO/||" | sort
+
+step "A few metrics (full set at http://127.0.0.1:9402/metrics and the other ports)"
+curl -s http://127.0.0.1:9402/metrics | grep -E '^updraft_(catalog|grpc_server_handled_total\{code="OK",method="/updraft.v1.DeviceCatalog)' | head -n 8 || true
+
+step "Demo complete: stopping everything it started"

@@ -1,0 +1,99 @@
+// The auth service binary: device registration, challenge-response login and
+// access tokens. Flags can also be set as UPDRAFT_<FLAG> environment variables.
+
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/flags.h"
+#include "common/logger.h"
+#include "common/signals.h"
+#include "services/auth/auth_server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7401", "gRPC listen address (host:port)");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9401",
+          "Prometheus /metrics listen address (host:port); empty for none");
+ABSL_FLAG(std::string, pg_uri, "",
+          "PostgreSQL connection URI, e.g. postgresql://updraft@127.0.0.1:54329/updraft");
+ABSL_FLAG(std::string, redis, "127.0.0.1:63799", "Redis address (host:port)");
+ABSL_FLAG(std::string, redis_key_prefix, "updraft:", "Prefix of every Redis key");
+ABSL_FLAG(std::string, signing_key_file, "",
+          "File holding the token signing key (raw Ed25519 private key, base64url); "
+          "created with a new key when missing");
+ABSL_FLAG(absl::Duration, token_ttl, absl::Minutes(15), "Lifetime of access tokens");
+ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warning or error");
+
+namespace updraft {
+namespace {
+
+bool ParseLogLevel(const std::string& name, Logger::Level* level) {
+  static const std::pair<const char*, Logger::Level> kLevels[] = {
+      {"debug", Logger::Level::kDebug},
+      {"info", Logger::Level::kInfo},
+      {"warning", Logger::Level::kWarning},
+      {"error", Logger::Level::kError}};
+  for (const auto& [n, l] : kLevels) {
+    if (name == n) {
+      *level = l;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool ParseHostPort(const std::string& address, std::string* host, int* port) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  *host = address.substr(0, colon);
+  return absl::SimpleAtoi(address.substr(colon + 1), port) && *port > 0 && *port < 65536;
+}
+
+int Run() {
+  RealClock clock;
+  Logger::Level level;
+  if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    fprintf(stderr, "--log_level must be debug, info, warning or error\n");
+    return 2;
+  }
+  Logger logger("auth", &clock, stderr, level);
+  AuthServer::Options options;
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.pg_uri = absl::GetFlag(FLAGS_pg_uri);
+  if (!ParseHostPort(absl::GetFlag(FLAGS_redis), &options.redis_host, &options.redis_port)) {
+    logger.Error("--redis must be host:port", {{"redis", absl::GetFlag(FLAGS_redis)}});
+    return 2;
+  }
+  options.redis_key_prefix = absl::GetFlag(FLAGS_redis_key_prefix);
+  options.signing_key_file = absl::GetFlag(FLAGS_signing_key_file);
+  options.token_ttl = absl::GetFlag(FLAGS_token_ttl);
+  options.logger = &logger;
+
+  auto server = AuthServer::Create(options);
+  if (!server.ok()) {
+    logger.Error("auth failed to start", {{"error", server.status().ToString()}});
+    return 1;
+  }
+  logger.Info("auth listening", {{"port", absl::StrCat((*server)->port())},
+                                 {"metrics_port", absl::StrCat((*server)->metrics_port())}});
+  int sig = WaitForShutdownSignal();
+  logger.Info("shutting down", {{"signal", absl::StrCat(sig)}});
+  (*server)->Shutdown(absl::Seconds(5));
+  logger.Info("auth stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace updraft
+
+int main(int argc, char** argv) {
+  updraft::BlockShutdownSignals();
+  updraft::ParseFlagsWithEnvironment(argc, argv);
+  return updraft::Run();
+}

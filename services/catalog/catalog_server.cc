@@ -1,0 +1,75 @@
+#include "services/catalog/catalog_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/device_auth.h"
+#include "common/migrations.h"
+#include "common/status_util.h"
+#include "services/catalog/catalog_migrations.h"
+#include "services/catalog/download_manifest_source.h"
+#include "services/catalog/pg_catalog_store.h"
+#include "updraft/v1/auth.grpc.pb.h"
+#include "updraft/v1/download.grpc.pb.h"
+
+namespace updraft::catalog {
+
+absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options options) {
+  if (options.logger == nullptr) return absl::InvalidArgumentError("CatalogServer needs a logger");
+  if (options.pg_uri.empty()) return absl::InvalidArgumentError("--pg_uri is required");
+  if (options.download_address.empty()) {
+    return absl::InvalidArgumentError("--download_address is required");
+  }
+  if (options.key_source_override == nullptr && options.auth_address.empty()) {
+    return absl::InvalidArgumentError("--auth_address is required");
+  }
+  std::unique_ptr<CatalogServer> s(new CatalogServer());
+  const Clock* clock = options.clock != nullptr ? options.clock : &s->real_clock_;
+
+  UPDRAFT_ASSIGN_OR_RETURN(s->metrics_, Metrics::Create(options.metrics_listen));
+  UPDRAFT_ASSIGN_OR_RETURN(s->pool_,
+                           PgPool::Create({.uri = options.pg_uri, .size = options.pg_pool_size}));
+  int applied = 0;
+  UPDRAFT_RETURN_IF_ERROR(ApplyMigrations(*s->pool_, "catalog", CatalogMigrations(), &applied));
+  s->store_ = std::make_unique<PgCatalogStore>(s->pool_.get());
+
+  s->manifests_ = std::make_unique<DownloadManifestSource>(v1::Download::NewStub(
+      grpc::CreateChannel(options.download_address, grpc::InsecureChannelCredentials())));
+  PublicKeySource* keys = options.key_source_override;
+  if (keys == nullptr) {
+    s->key_source_ = std::make_unique<AuthServiceKeySource>(
+        v1::Auth::NewStub(
+            grpc::CreateChannel(options.auth_address, grpc::InsecureChannelCredentials())),
+        clock);
+    keys = s->key_source_.get();
+  }
+  s->verifier_ = std::make_unique<TokenVerifier>(keys, clock, std::string(kDeviceAudience));
+
+  UPDRAFT_ASSIGN_OR_RETURN(
+      s->service_,
+      CatalogService::Create({.store = s->store_.get(),
+                              .manifests = s->manifests_.get(),
+                              .clock = clock,
+                              .public_download_target = options.public_download_target.empty()
+                                                            ? options.download_address
+                                                            : options.public_download_target,
+                              .logger = options.logger}));
+  s->admin_api_ = std::make_unique<GrpcCatalogAdmin>(s->service_.get());
+  s->device_api_ = std::make_unique<GrpcDeviceCatalog>(s->service_.get(), s->verifier_.get(),
+                                                       &s->metrics_->registry());
+  UPDRAFT_ASSIGN_OR_RETURN(
+      s->grpc_server_, GrpcServer::Start({.listen_address = options.listen_address,
+                                          .services = {s->admin_api_.get(), s->device_api_.get()},
+                                          .metrics = s->metrics_.get()}));
+  options.logger->Info("catalog started", {{"listen", options.listen_address},
+                                           {"port", absl::StrCat(s->port())},
+                                           {"metrics_port", absl::StrCat(s->metrics_port())},
+                                           {"migrations_applied", absl::StrCat(applied)}});
+  return s;
+}
+
+CatalogServer::~CatalogServer() { Shutdown(absl::ZeroDuration()); }
+
+void CatalogServer::Shutdown(absl::Duration grace) {
+  if (grpc_server_) grpc_server_->Shutdown(grace);
+}
+
+}  // namespace updraft::catalog

@@ -1,0 +1,230 @@
+#include "services/catalog/catalog_service.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/crypto.h"
+#include "common/semver.h"
+#include "common/status_util.h"
+#include "services/catalog/dcinfo.h"
+#include "services/catalog/update_decider.h"
+#include "services/catalog/validation.h"
+
+namespace updraft::catalog {
+namespace {
+
+constexpr size_t kMaxDescriptionLength = 4096;
+constexpr size_t kMaxSettings = 64;
+constexpr size_t kMaxSettingKeyLength = 128;
+constexpr size_t kMaxSettingValueLength = 4096;
+constexpr size_t kMaxDeviceIdLength = 128;
+constexpr size_t kMaxReportIdLength = 128;
+constexpr size_t kMaxReportMessageLength = 2048;
+constexpr size_t kMaxAttributeLength = 128;
+
+std::string NewId(absl::string_view prefix) {
+  return absl::StrCat(prefix, absl::BytesToHexString(RandomBytes(8)));
+}
+
+absl::Status ValidatePackageName(absl::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxNameLength;
+  for (char c : name) {
+    ok = ok && (absl::ascii_isalnum(c) || c == '.' || c == '_' || c == ' ' || c == '-');
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        "name must be 1 to 128 characters of letters, digits, '.', '_', ' ' and '-'");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSettings(const google::protobuf::Map<std::string, std::string>& settings) {
+  if (settings.size() > kMaxSettings) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("settings has ", settings.size(), " entries; at most ", kMaxSettings));
+  }
+  for (const auto& [key, value] : settings) {
+    UPDRAFT_RETURN_IF_ERROR(ValidateText("settings key", key, kMaxSettingKeyLength, true));
+    UPDRAFT_RETURN_IF_ERROR(
+        ValidateText(absl::StrCat("settings[", key, "]"), value, kMaxSettingValueLength, false));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDeviceId(absl::string_view device_id) {
+  return ValidateText("device_id", device_id, kMaxDeviceIdLength, true);
+}
+
+CatalogRelease ToCatalogRelease(const v1::Release& r) {
+  CatalogRelease out;
+  out.release_id = r.release_id();
+  out.package_id = r.package_id();
+  out.package_name = r.package_name();
+  out.version = r.version();
+  out.published = r.state() == v1::PUBLISHED;
+  for (const v1::DcEntry& e : r.dcinfo().entries()) {
+    out.dcs.push_back({e.dc_id(), e.author(), e.name(), e.version()});
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CatalogService>> CatalogService::Create(Options options) {
+  if (options.store == nullptr || options.manifests == nullptr || options.clock == nullptr) {
+    return absl::InvalidArgumentError(
+        "CatalogService needs a store, a manifest source and a clock");
+  }
+  if (options.public_download_target.empty()) {
+    return absl::InvalidArgumentError("CatalogService needs a public download target");
+  }
+  if (options.max_history < 1) {
+    return absl::InvalidArgumentError("CatalogService max_history must be positive");
+  }
+  return std::unique_ptr<CatalogService>(new CatalogService(std::move(options)));
+}
+
+absl::StatusOr<v1::Package> CatalogService::CreatePackage(const v1::CreatePackageRequest& request) {
+  UPDRAFT_RETURN_IF_ERROR(ValidatePackageName(request.name()));
+  UPDRAFT_RETURN_IF_ERROR(ValidateText("author", request.author(), kMaxAuthorLength, true));
+  UPDRAFT_RETURN_IF_ERROR(
+      ValidateText("description", request.description(), kMaxDescriptionLength, false));
+  v1::Package package;
+  package.set_package_id(NewId("pkg_"));
+  package.set_name(request.name());
+  package.set_author(request.author());
+  package.set_description(request.description());
+  UPDRAFT_RETURN_IF_ERROR(options_.store->CreatePackage(package, options_.clock->Now()));
+  return package;
+}
+
+absl::StatusOr<v1::Release> CatalogService::CreateRelease(const v1::CreateReleaseRequest& request) {
+  UPDRAFT_RETURN_IF_ERROR(ValidateIdentifier("package_id", request.package_id(), kMaxIdLength));
+  UPDRAFT_RETURN_IF_ERROR(SemVer::Parse(request.version()).status());
+  if (request.version().size() > kMaxVersionLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("version must be at most ", kMaxVersionLength, " characters"));
+  }
+  if (!IsSha256Hex(request.artifact_sha256())) {
+    return absl::InvalidArgumentError(
+        "artifact_sha256 must be the artifact's SHA-256 as 64 lower-case hex digits");
+  }
+  UPDRAFT_RETURN_IF_ERROR(ValidateSettings(request.settings()));
+  UPDRAFT_ASSIGN_OR_RETURN(v1::Package package, options_.store->GetPackage(request.package_id()));
+  UPDRAFT_ASSIGN_OR_RETURN(v1::ArtifactManifest manifest,
+                           options_.manifests->GetManifest(request.artifact_sha256()));
+  UPDRAFT_ASSIGN_OR_RETURN(v1::DcInfo dcinfo, ValidateDcInfo(request.dcinfo(), manifest,
+                                                             package.author(), request.version()));
+  v1::Release release;
+  release.set_release_id(NewId("rel_"));
+  release.set_package_id(package.package_id());
+  release.set_version(request.version());
+  release.set_state(v1::DRAFT);
+  *release.mutable_artifact() = std::move(manifest);
+  *release.mutable_dcinfo() = std::move(dcinfo);
+  *release.mutable_settings() = request.settings();
+  release.set_package_name(package.name());
+  release.set_description(package.description());
+  UPDRAFT_RETURN_IF_ERROR(options_.store->CreateRelease(release, options_.clock->Now()));
+  return release;
+}
+
+absl::StatusOr<v1::Release> CatalogService::PublishRelease(
+    const v1::PublishReleaseRequest& request) {
+  UPDRAFT_RETURN_IF_ERROR(ValidateIdentifier("release_id", request.release_id(), kMaxIdLength));
+  return options_.store->PublishRelease(request.release_id(), options_.clock->Now());
+}
+
+absl::StatusOr<v1::Release> CatalogService::GetRelease(const v1::GetReleaseRequest& request) {
+  UPDRAFT_RETURN_IF_ERROR(ValidateIdentifier("release_id", request.release_id(), kMaxIdLength));
+  return options_.store->GetRelease(request.release_id());
+}
+
+absl::StatusOr<v1::DeviceState> CatalogService::GetDeviceState(
+    const v1::GetDeviceStateRequest& request) {
+  UPDRAFT_RETURN_IF_ERROR(ValidateDeviceId(request.device_id()));
+  return options_.store->GetDeviceState(request.device_id(), options_.max_history);
+}
+
+absl::StatusOr<v1::CheckForUpdatesResponse> CatalogService::CheckForUpdates(
+    const std::string& device_id, const v1::CheckForUpdatesRequest& request) {
+  UPDRAFT_RETURN_IF_ERROR(ValidateDeviceId(device_id));
+  UPDRAFT_RETURN_IF_ERROR(ValidateInventory("inventory", request.inventory()));
+  const v1::DeviceAttributes& a = request.attributes();
+  UPDRAFT_RETURN_IF_ERROR(ValidateText("attributes.model", a.model(), kMaxAttributeLength, false));
+  UPDRAFT_RETURN_IF_ERROR(
+      ValidateText("attributes.os_version", a.os_version(), kMaxAttributeLength, false));
+  UPDRAFT_RETURN_IF_ERROR(
+      ValidateText("attributes.carrier", a.carrier(), kMaxAttributeLength, false));
+
+  UPDRAFT_ASSIGN_OR_RETURN(std::vector<v1::Release> releases,
+                           options_.store->ListPublishedReleases());
+  std::vector<CatalogRelease> known;
+  absl::flat_hash_map<std::string, const v1::Release*> by_id;
+  for (const v1::Release& r : releases) {
+    known.push_back(ToCatalogRelease(r));
+    by_id[r.release_id()] = &r;
+  }
+  std::vector<DeviceComponent> inventory;
+  for (const v1::InventoryComponent& c : request.inventory()) {
+    inventory.push_back({c.dc_id(), c.release_id(), c.author(), c.name(), c.version(),
+                         c.location() == v1::DEPLOYED});
+  }
+  UpdateDecision decision = DecideUpdates(inventory, known);
+
+  v1::CheckForUpdatesResponse response;
+  for (const UpdateOffer& o : decision.offers) {
+    v1::Offer* offer = response.add_offers();
+    offer->set_kind(o.kind == OfferKind::kOverwrite ? v1::OVERWRITE : v1::FRESH_INSTALL);
+    *offer->mutable_release() = *by_id.at(o.release_id);
+    offer->set_installed_version(o.installed_version);
+    offer->set_download_target(options_.public_download_target);
+  }
+  if (options_.logger != nullptr && !decision.unknown.empty()) {
+    for (const DeviceComponent& c : decision.unknown) {
+      options_.logger->Log(Logger::Level::kDebug, "unknown inventory component",
+                           {{"device_id", device_id},
+                            {"release_id", c.release_id},
+                            {"author", c.author},
+                            {"name", c.name},
+                            {"version", c.version}});
+    }
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ReportResultResponse> CatalogService::ReportResult(
+    const std::string& device_id, const v1::ReportResultRequest& request) {
+  UPDRAFT_RETURN_IF_ERROR(ValidateDeviceId(device_id));
+  UPDRAFT_RETURN_IF_ERROR(ValidateText("report_id", request.report_id(), kMaxReportIdLength, true));
+  UPDRAFT_RETURN_IF_ERROR(ValidateIdentifier("release_id", request.release_id(), kMaxIdLength));
+  if (!v1::ResultCode_IsValid(request.result()) ||
+      request.result() == v1::RESULT_CODE_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("result ", static_cast<int>(request.result()), " is not a SCOMO result code"));
+  }
+  UPDRAFT_RETURN_IF_ERROR(
+      ValidateText("message", request.message(), kMaxReportMessageLength, false));
+  UPDRAFT_RETURN_IF_ERROR(ValidateDeployed("deployed", request.deployed()));
+
+  v1::ResultRecord record;
+  record.set_report_id(request.report_id());
+  record.set_release_id(request.release_id());
+  record.set_result(request.result());
+  record.set_message(request.message());
+  record.set_reported_at_unix(absl::ToUnixSeconds(options_.clock->Now()));
+  std::vector<v1::InventoryComponent> deployed(request.deployed().begin(),
+                                               request.deployed().end());
+  for (v1::InventoryComponent& c : deployed) c.set_location(v1::DEPLOYED);
+  UPDRAFT_ASSIGN_OR_RETURN(RecordReportResult result,
+                           options_.store->RecordReport(device_id, record, deployed));
+  v1::ReportResultResponse response;
+  response.set_duplicate(result.duplicate);
+  return response;
+}
+
+}  // namespace updraft::catalog

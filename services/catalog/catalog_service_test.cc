@@ -1,0 +1,443 @@
+#include "services/catalog/catalog_service.h"
+
+#include "common/crypto.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/catalog/fake_catalog_store.h"
+#include "services/catalog/mocks.h"
+
+namespace updraft::catalog {
+namespace {
+
+using ::testing::_;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::Return;
+
+const std::string kSha1 = Sha256Hex("artifact one");
+const std::string kSha2 = Sha256Hex("artifact two");
+
+MATCHER_P2(StatusIs, code, substring, "") {
+  return arg.code() == code && std::string(arg.message()).find(substring) != std::string::npos;
+}
+
+v1::ArtifactManifest Manifest(const std::string& sha) {
+  v1::ArtifactManifest m;
+  m.set_sha256(sha);
+  m.set_size(2048);
+  m.set_chunk_size(1024);
+  m.add_chunk_sha256(Sha256("c0"));
+  m.add_chunk_sha256(Sha256("c1"));
+  m.add_files("app.bin");
+  m.add_files("lib/codec.so");
+  return m;
+}
+
+class CatalogServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    manifests_.Add(Manifest(kSha1));
+    manifests_.Add(Manifest(kSha2));
+    auto service = CatalogService::Create({.store = &store_,
+                                           .manifests = &manifests_,
+                                           .clock = &clock_,
+                                           .public_download_target = "dns:///dl.example:443"});
+    ASSERT_TRUE(service.ok()) << service.status();
+    service_ = *std::move(service);
+    v1::CreatePackageRequest p;
+    p.set_name("Media Player");
+    p.set_author("Acme");
+    p.set_description("Plays media.");
+    auto package = service_->CreatePackage(p);
+    ASSERT_TRUE(package.ok()) << package.status();
+    package_ = *package;
+  }
+
+  v1::CreateReleaseRequest ReleaseRequest(const std::string& version,
+                                          const std::string& sha = kSha1) {
+    v1::CreateReleaseRequest r;
+    r.set_package_id(package_.package_id());
+    r.set_version(version);
+    r.set_artifact_sha256(sha);
+    r.mutable_dcinfo()->set_variant(v1::DcInfo::FILES);
+    auto* e = r.mutable_dcinfo()->add_entries();
+    e->set_dc_id("DC_1");
+    e->add_files("app.bin");
+    e = r.mutable_dcinfo()->add_entries();
+    e->set_dc_id("DC_2");
+    e->add_files("lib/codec.so");
+    (*r.mutable_settings())["volume"] = "7";
+    return r;
+  }
+
+  v1::Release Publish(const std::string& version) {
+    auto created = service_->CreateRelease(ReleaseRequest(version));
+    EXPECT_TRUE(created.ok()) << created.status();
+    v1::PublishReleaseRequest p;
+    p.set_release_id(created->release_id());
+    auto published = service_->PublishRelease(p);
+    EXPECT_TRUE(published.ok()) << published.status();
+    return *published;
+  }
+
+  v1::ReportResultRequest Report(const std::string& id, const v1::Release& release,
+                                 v1::ResultCode code) {
+    v1::ReportResultRequest r;
+    r.set_report_id(id);
+    r.set_release_id(release.release_id());
+    r.set_result(code);
+    for (const auto& dc : release.dcinfo().entries()) {
+      auto* c = r.add_deployed();
+      c->set_dc_id(dc.dc_id());
+      c->set_release_id(release.release_id());
+      c->set_author(dc.author());
+      c->set_name(dc.name());
+      c->set_version(dc.version());
+      c->set_state(v1::ACTIVE);
+    }
+    return r;
+  }
+
+  FakeClock clock_;
+  FakeCatalogStore store_;
+  FakeManifestSource manifests_;
+  std::unique_ptr<CatalogService> service_;
+  v1::Package package_;
+};
+
+TEST_F(CatalogServiceTest, CreateRequiresDependencies) {
+  EXPECT_EQ(CatalogService::Create({}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CatalogService::Create({.store = &store_, .manifests = &manifests_, .clock = &clock_})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CatalogServiceTest, CreatePackage) {
+  EXPECT_THAT(package_.package_id(), MatchesRegex("pkg_[0-9a-f]{16}"));
+  EXPECT_EQ(package_.name(), "Media Player");
+  auto got = store_.GetPackage(package_.package_id());
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->author(), "Acme");
+
+  v1::CreatePackageRequest p;
+  p.set_name("Media Player");
+  p.set_author("Someone");
+  EXPECT_THAT(
+      service_->CreatePackage(p).status(),
+      StatusIs(absl::StatusCode::kAlreadyExists, "package name Media Player already exists"));
+  for (const std::string& bad :
+       {std::string(), std::string(129, 'n'), std::string("a/b"), std::string("caf\xc3\xa9")}) {
+    p.set_name(bad);
+    EXPECT_THAT(service_->CreatePackage(p).status(),
+                StatusIs(absl::StatusCode::kInvalidArgument, "name must be 1 to 128"));
+  }
+  p.set_name("Other");
+  p.set_author("");
+  EXPECT_THAT(service_->CreatePackage(p).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "author is required"));
+  p.set_author(std::string(129, 'a'));
+  EXPECT_THAT(service_->CreatePackage(p).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "author"));
+}
+
+TEST_F(CatalogServiceTest, CreateReleaseCopiesManifestAndCompletesDcInfo) {
+  auto r = service_->CreateRelease(ReleaseRequest("1.0.0"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->release_id(), MatchesRegex("rel_[0-9a-f]{16}"));
+  EXPECT_EQ(r->state(), v1::DRAFT);
+  EXPECT_EQ(r->package_name(), "Media Player");
+  EXPECT_EQ(r->description(), "Plays media.");
+  EXPECT_EQ(r->artifact().SerializeAsString(), Manifest(kSha1).SerializeAsString());
+  ASSERT_EQ(r->dcinfo().entries_size(), 2);
+  EXPECT_EQ(r->dcinfo().entries(1).author(), "Acme");
+  EXPECT_EQ(r->dcinfo().entries(1).name(), "DC_2");
+  EXPECT_EQ(r->dcinfo().entries(1).version(), "1.0.0");
+  EXPECT_EQ(r->settings().at("volume"), "7");
+  auto stored = store_.GetRelease(r->release_id());
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->SerializeAsString(), r->SerializeAsString());
+}
+
+TEST_F(CatalogServiceTest, CreateReleaseRejectsBadInput) {
+  auto req = ReleaseRequest("1.0.0");
+  req.set_package_id("pkg_00000000000000ff");
+  EXPECT_THAT(service_->CreateRelease(req).status(),
+              StatusIs(absl::StatusCode::kNotFound, "package pkg_00000000000000ff not found"));
+
+  req = ReleaseRequest("1.0");
+  EXPECT_THAT(service_->CreateRelease(req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "is not a semantic version"));
+
+  req = ReleaseRequest("1.0.0", "ABCDEF");
+  EXPECT_THAT(service_->CreateRelease(req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "artifact_sha256"));
+
+  const std::string unknown = Sha256Hex("never uploaded");
+  req = ReleaseRequest("1.0.0", unknown);
+  EXPECT_THAT(service_->CreateRelease(req).status(),
+              StatusIs(absl::StatusCode::kNotFound,
+                       "artifact " + unknown + " is not uploaded to the download service"));
+
+  req = ReleaseRequest("1.0.0");
+  req.mutable_dcinfo()->mutable_entries(1)->set_dc_id("DC_1");
+  EXPECT_THAT(service_->CreateRelease(req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "duplicate DC ID DC_1 in DCinfo"));
+
+  req = ReleaseRequest("1.0.0");
+  req.mutable_dcinfo()->mutable_entries(1)->add_files("lib/x.so");
+  EXPECT_THAT(service_->CreateRelease(req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "file lib/x.so of DC_2 is not in artifact " + kSha1));
+
+  req = ReleaseRequest("1.0.0");
+  req.mutable_dcinfo()->Clear();
+  req.mutable_dcinfo()->set_variant(v1::DcInfo::TRIPLES);
+  auto* e = req.mutable_dcinfo()->add_entries();
+  e->set_author("Acme");
+  e->set_version("3");
+  EXPECT_THAT(service_->CreateRelease(req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "DCinfo entry 0 has an empty name"));
+
+  req = ReleaseRequest("1.0.0");
+  for (int i = 0; i < 65; ++i) (*req.mutable_settings())["k" + std::to_string(i)] = "v";
+  EXPECT_THAT(service_->CreateRelease(req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "at most 64"));
+  req = ReleaseRequest("1.0.0");
+  (*req.mutable_settings())[""] = "v";
+  EXPECT_THAT(service_->CreateRelease(req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "settings key is required"));
+  req = ReleaseRequest("1.0.0");
+  (*req.mutable_settings())[std::string(129, 'k')] = "v";
+  EXPECT_THAT(service_->CreateRelease(req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "settings key"));
+
+  EXPECT_EQ(store_.release_count(), 0u);  // nothing was stored
+
+  ASSERT_TRUE(service_->CreateRelease(ReleaseRequest("1.0.0")).ok());
+  EXPECT_THAT(service_->CreateRelease(ReleaseRequest("1.0.0", kSha2)).status(),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       "release 1.0.0 of package " + package_.package_id() + " already exists"));
+  EXPECT_EQ(store_.release_count(), 1u);
+}
+
+TEST_F(CatalogServiceTest, PublishIsIdempotentAndGetFindsIt) {
+  auto created = service_->CreateRelease(ReleaseRequest("1.0.0"));
+  ASSERT_TRUE(created.ok());
+  v1::PublishReleaseRequest p;
+  p.set_release_id(created->release_id());
+  auto first = service_->PublishRelease(p);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->state(), v1::PUBLISHED);
+  auto second = service_->PublishRelease(p);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->SerializeAsString(), first->SerializeAsString());
+  v1::GetReleaseRequest g;
+  g.set_release_id(created->release_id());
+  auto got = service_->GetRelease(g);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->state(), v1::PUBLISHED);
+
+  p.set_release_id("rel_ffffffffffffffff");
+  EXPECT_THAT(service_->PublishRelease(p).status(),
+              StatusIs(absl::StatusCode::kNotFound, "release rel_ffffffffffffffff not found"));
+  p.set_release_id("");
+  EXPECT_THAT(service_->PublishRelease(p).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "release_id"));
+  g.set_release_id("no such/release");
+  EXPECT_THAT(service_->GetRelease(g).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "release_id"));
+}
+
+TEST_F(CatalogServiceTest, CheckForUpdatesOffersFreshInstallThenOverwrite) {
+  auto draft = service_->CreateRelease(ReleaseRequest("0.9.0"));
+  ASSERT_TRUE(draft.ok());
+  v1::CheckForUpdatesRequest check;
+  auto none = service_->CheckForUpdates("dev-1", check);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->offers().empty());  // drafts are not offered
+
+  v1::Release v1_0 = Publish("1.0.0");
+  auto fresh = service_->CheckForUpdates("dev-1", check);
+  ASSERT_TRUE(fresh.ok());
+  ASSERT_EQ(fresh->offers_size(), 1);
+  const v1::Offer& offer = fresh->offers(0);
+  EXPECT_EQ(offer.kind(), v1::FRESH_INSTALL);
+  EXPECT_EQ(offer.installed_version(), "");
+  EXPECT_EQ(offer.download_target(), "dns:///dl.example:443");
+  EXPECT_EQ(offer.release().SerializeAsString(), v1_0.SerializeAsString());
+  EXPECT_EQ(offer.release().artifact().chunk_sha256_size(), 2);
+  EXPECT_EQ(offer.release().dcinfo().entries(0).dc_id(), "DC_1");
+
+  for (const auto& dc : v1_0.dcinfo().entries()) {
+    auto* c = check.add_inventory();
+    c->set_release_id(v1_0.release_id());
+    c->set_dc_id(dc.dc_id());
+    c->set_author(dc.author());
+    c->set_name(dc.name());
+    c->set_version(dc.version());
+    c->set_location(v1::DEPLOYED);
+    c->set_state(v1::ACTIVE);
+  }
+  auto current = service_->CheckForUpdates("dev-1", check);
+  ASSERT_TRUE(current.ok());
+  EXPECT_TRUE(current->offers().empty());
+
+  v1::Release v1_1 = Publish("1.1.0");
+  auto overwrite = service_->CheckForUpdates("dev-1", check);
+  ASSERT_TRUE(overwrite.ok());
+  ASSERT_EQ(overwrite->offers_size(), 1);
+  EXPECT_EQ(overwrite->offers(0).kind(), v1::OVERWRITE);
+  EXPECT_EQ(overwrite->offers(0).installed_version(), "1.0.0");
+  EXPECT_EQ(overwrite->offers(0).release().release_id(), v1_1.release_id());
+
+  // Offline: no release IDs, matched by {author, name, version}.
+  for (auto& c : *check.mutable_inventory()) {
+    c.clear_release_id();
+    c.clear_dc_id();
+  }
+  auto offline = service_->CheckForUpdates("dev-1", check);
+  ASSERT_TRUE(offline.ok());
+  ASSERT_EQ(offline->offers_size(), 1);
+  EXPECT_EQ(offline->offers(0).installed_version(), "1.0.0");
+}
+
+TEST_F(CatalogServiceTest, CheckForUpdatesRejectsBadInventory) {
+  v1::CheckForUpdatesRequest check;
+  auto* c = check.add_inventory();
+  c->set_name("a");
+  c->set_location(v1::DEPLOYED);
+  c = check.add_inventory();
+  c->set_name("b");
+  c->set_location(static_cast<v1::ComponentLocation>(42));
+  EXPECT_THAT(service_->CheckForUpdates("dev-1", check).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "inventory[1].location"));
+  c->set_location(v1::DELIVERED);
+  check.mutable_attributes()->set_model(std::string(200, 'm'));
+  EXPECT_THAT(service_->CheckForUpdates("dev-1", check).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "attributes.model"));
+  check.mutable_attributes()->clear_model();
+  EXPECT_TRUE(service_->CheckForUpdates("dev-1", check).ok());
+  EXPECT_THAT(service_->CheckForUpdates("", check).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "device_id"));
+}
+
+TEST_F(CatalogServiceTest, ReportResultRecordsAndIsIdempotent) {
+  v1::Release v1_0 = Publish("1.0.0");
+  auto ok = service_->ReportResult("dev-1", Report("r-1", v1_0, v1::SUCCESS));
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_FALSE(ok->duplicate());
+
+  v1::GetDeviceStateRequest get;
+  get.set_device_id("dev-1");
+  auto state = service_->GetDeviceState(get);
+  ASSERT_TRUE(state.ok());
+  ASSERT_EQ(state->deployed_size(), 2);
+  EXPECT_EQ(state->deployed(0).location(), v1::DEPLOYED);
+  EXPECT_EQ(state->deployed(0).release_id(), v1_0.release_id());
+  ASSERT_EQ(state->history_size(), 1);
+  EXPECT_EQ(state->history(0).result(), v1::SUCCESS);
+  EXPECT_EQ(state->history(0).reported_at_unix(), absl::ToUnixSeconds(clock_.Now()));
+
+  // The same report_id again, even with another content, changes nothing.
+  auto again = Report("r-1", v1_0, v1::INSTALL_FAILED);
+  again.clear_deployed();
+  auto dup = service_->ReportResult("dev-1", again);
+  ASSERT_TRUE(dup.ok()) << dup.status();
+  EXPECT_TRUE(dup->duplicate());
+  state = service_->GetDeviceState(get);
+  EXPECT_EQ(state->deployed_size(), 2);
+  EXPECT_EQ(state->history_size(), 1);
+
+  // Another device may use the same report_id.
+  auto other = service_->ReportResult("dev-2", Report("r-1", v1_0, v1::SUCCESS));
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->duplicate());
+
+  // A failure is recorded but leaves the Deployed components as they were.
+  clock_.Advance(absl::Minutes(1));
+  v1::Release v1_1 = Publish("1.1.0");
+  auto failed = Report("r-2", v1_1, v1::INSTALL_FAILED);
+  failed.clear_deployed();
+  ASSERT_TRUE(service_->ReportResult("dev-1", failed).ok());
+  state = service_->GetDeviceState(get);
+  EXPECT_EQ(state->deployed_size(), 2);
+  ASSERT_EQ(state->history_size(), 2);
+  EXPECT_EQ(state->history(1).result(), v1::INSTALL_FAILED);
+
+  // A success replaces them.
+  auto success = Report("r-3", v1_1, v1::SUCCESS);
+  success.mutable_deployed()->RemoveLast();
+  ASSERT_TRUE(service_->ReportResult("dev-1", success).ok());
+  state = service_->GetDeviceState(get);
+  ASSERT_EQ(state->deployed_size(), 1);
+  EXPECT_EQ(state->deployed(0).release_id(), v1_1.release_id());
+  EXPECT_EQ(state->deployed(0).version(), "1.1.0");
+}
+
+TEST_F(CatalogServiceTest, ReportResultRejectsBadInput) {
+  v1::Release v1_0 = Publish("1.0.0");
+  auto r = Report("", v1_0, v1::SUCCESS);
+  EXPECT_THAT(service_->ReportResult("dev-1", r).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "report_id is required"));
+  r = Report(std::string(129, 'r'), v1_0, v1::SUCCESS);
+  EXPECT_THAT(service_->ReportResult("dev-1", r).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "report_id"));
+  r = Report("r-1", v1_0, v1::RESULT_CODE_UNSPECIFIED);
+  EXPECT_THAT(service_->ReportResult("dev-1", r).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "result 0 is not a SCOMO result code"));
+  r = Report("r-1", v1_0, static_cast<v1::ResultCode>(1299));
+  EXPECT_THAT(service_->ReportResult("dev-1", r).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "result 1299"));
+  r = Report("r-1", v1_0, v1::SUCCESS);
+  r.set_release_id("rel_0000000000000000");
+  EXPECT_THAT(service_->ReportResult("dev-1", r).status(),
+              StatusIs(absl::StatusCode::kNotFound, "release rel_0000000000000000 not found"));
+  r = Report("r-1", v1_0, v1::SUCCESS);
+  r.mutable_deployed(1)->set_location(v1::DELIVERED);
+  EXPECT_THAT(service_->ReportResult("dev-1", r).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "deployed[1].location"));
+  r = Report("r-1", v1_0, v1::SUCCESS);
+  r.set_message(std::string("bad\0", 4));
+  EXPECT_THAT(service_->ReportResult("dev-1", r).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "message"));
+
+  v1::GetDeviceStateRequest get;
+  get.set_device_id("dev-1");
+  auto state = service_->GetDeviceState(get);
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->history_size(), 0);  // nothing was recorded
+  get.set_device_id("");
+  EXPECT_THAT(service_->GetDeviceState(get).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "device_id is required"));
+}
+
+TEST(CatalogServiceMockTest, StoreErrorsPassThrough) {
+  MockCatalogStore store;
+  MockManifestSource manifests;
+  FakeClock clock;
+  auto service = CatalogService::Create(
+      {.store = &store, .manifests = &manifests, .clock = &clock, .public_download_target = "t"});
+  ASSERT_TRUE(service.ok());
+  EXPECT_CALL(store, ListPublishedReleases())
+      .WillOnce(Return(absl::UnavailableError("database unavailable")));
+  EXPECT_THAT((*service)->CheckForUpdates("dev-1", {}).status(),
+              StatusIs(absl::StatusCode::kUnavailable, "database unavailable"));
+
+  v1::Package package;
+  package.set_package_id("pkg_1");
+  package.set_author("Acme");
+  EXPECT_CALL(store, GetPackage("pkg_1")).WillOnce(Return(package));
+  EXPECT_CALL(manifests, GetManifest(kSha1))
+      .WillOnce(Return(absl::UnavailableError("download service unavailable")));
+  EXPECT_CALL(store, CreateRelease(_, _)).Times(0);
+  v1::CreateReleaseRequest req;
+  req.set_package_id("pkg_1");
+  req.set_version("1.0.0");
+  req.set_artifact_sha256(kSha1);
+  EXPECT_THAT((*service)->CreateRelease(req).status(),
+              StatusIs(absl::StatusCode::kUnavailable, "download service unavailable"));
+}
+
+}  // namespace
+}  // namespace updraft::catalog

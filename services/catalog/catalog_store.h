@@ -1,0 +1,62 @@
+#ifndef UPDRAFT_SERVICES_CATALOG_CATALOG_STORE_H_
+#define UPDRAFT_SERVICES_CATALOG_CATALOG_STORE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "updraft/v1/catalog.pb.h"
+#include "updraft/v1/common.pb.h"
+
+namespace updraft::catalog {
+
+// What RecordReport did.
+struct RecordReportResult {
+  // True when (device_id, report_id) had been recorded before; nothing was
+  // changed then.
+  bool duplicate = false;
+};
+
+// Durable catalog state: packages, releases with their DCs, and what devices
+// reported. Callers validate; the store keeps what it is given, assigns
+// nothing but timestamps, and makes every call atomic.
+class CatalogStore {
+ public:
+  virtual ~CatalogStore() = default;
+
+  // ALREADY_EXISTS "package name X already exists" when the name is taken.
+  virtual absl::Status CreatePackage(const v1::Package& package, absl::Time now) = 0;
+  // NOT_FOUND "package X not found".
+  virtual absl::StatusOr<v1::Package> GetPackage(const std::string& package_id) = 0;
+
+  // Stores a DRAFT release, its manifest, DCinfo (with assigned IDs), settings
+  // and one row per DC, in one transaction. NOT_FOUND for an unknown package;
+  // ALREADY_EXISTS "release V of package P already exists".
+  virtual absl::Status CreateRelease(const v1::Release& release, absl::Time now) = 0;
+  // Marks the release PUBLISHED (again: no change) and returns it. NOT_FOUND.
+  virtual absl::StatusOr<v1::Release> PublishRelease(const std::string& release_id,
+                                                     absl::Time now) = 0;
+  // The release with package_name and description filled in. NOT_FOUND.
+  virtual absl::StatusOr<v1::Release> GetRelease(const std::string& release_id) = 0;
+  virtual absl::StatusOr<std::vector<v1::Release>> ListPublishedReleases() = 0;
+
+  // Records a device's result report, idempotent by (device_id, report_id);
+  // NOT_FOUND "release X not found" when report.release_id() is unknown.
+  // When new and report.result() is SUCCESS, the device's Deployed components
+  // are replaced by `deployed`. One transaction. report.reported_at_unix is
+  // the time recorded.
+  virtual absl::StatusOr<RecordReportResult> RecordReport(
+      const std::string& device_id, const v1::ResultRecord& report,
+      const std::vector<v1::InventoryComponent>& deployed) = 0;
+  // Deployed components (ordered by author, name) and report history (oldest
+  // first, at most the latest `max_history`). A device never heard of has
+  // an empty state.
+  virtual absl::StatusOr<v1::DeviceState> GetDeviceState(const std::string& device_id,
+                                                         int max_history) = 0;
+};
+
+}  // namespace updraft::catalog
+
+#endif  // UPDRAFT_SERVICES_CATALOG_CATALOG_STORE_H_

@@ -1,0 +1,63 @@
+#ifndef UPDRAFT_SERVICES_CATALOG_GRPC_CATALOG_SERVICE_H_
+#define UPDRAFT_SERVICES_CATALOG_GRPC_CATALOG_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "common/token.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/registry.h"
+#include "services/catalog/catalog_service.h"
+#include "updraft/v1/catalog.grpc.pb.h"
+
+namespace updraft::catalog {
+
+// gRPC adapter of the operator-facing catalog API. Open for now: operator
+// API keys and roles come with the operator authentication work.
+class GrpcCatalogAdmin final : public v1::CatalogAdmin::Service {
+ public:
+  explicit GrpcCatalogAdmin(CatalogService* service) : service_(service) {}
+
+  grpc::Status CreatePackage(grpc::ServerContext* context, const v1::CreatePackageRequest* request,
+                             v1::Package* response) override;
+  grpc::Status CreateRelease(grpc::ServerContext* context, const v1::CreateReleaseRequest* request,
+                             v1::Release* response) override;
+  grpc::Status PublishRelease(grpc::ServerContext* context,
+                              const v1::PublishReleaseRequest* request,
+                              v1::Release* response) override;
+  grpc::Status GetRelease(grpc::ServerContext* context, const v1::GetReleaseRequest* request,
+                          v1::Release* response) override;
+  grpc::Status GetDeviceState(grpc::ServerContext* context,
+                              const v1::GetDeviceStateRequest* request,
+                              v1::DeviceState* response) override;
+
+ private:
+  CatalogService* service_;
+};
+
+// gRPC adapter of the device-facing catalog API. Every call needs a device
+// access token ("authorization: Bearer <token>"); the device ID comes from
+// it. Counts update checks and result reports when given a registry:
+//   updraft_catalog_update_checks_total{result="offers"|"nothing_new"}
+//   updraft_catalog_reports_total{code="SUCCESS"|...}  (new reports only)
+class GrpcDeviceCatalog final : public v1::DeviceCatalog::Service {
+ public:
+  GrpcDeviceCatalog(CatalogService* service, TokenVerifier* verifier,
+                    prometheus::Registry* registry = nullptr);
+
+  grpc::Status CheckForUpdates(grpc::ServerContext* context,
+                               const v1::CheckForUpdatesRequest* request,
+                               v1::CheckForUpdatesResponse* response) override;
+  grpc::Status ReportResult(grpc::ServerContext* context, const v1::ReportResultRequest* request,
+                            v1::ReportResultResponse* response) override;
+
+ private:
+  CatalogService* service_;
+  TokenVerifier* verifier_;
+  prometheus::Family<prometheus::Counter>* checks_ = nullptr;
+  prometheus::Family<prometheus::Counter>* reports_ = nullptr;
+};
+
+}  // namespace updraft::catalog
+
+#endif  // UPDRAFT_SERVICES_CATALOG_GRPC_CATALOG_SERVICE_H_

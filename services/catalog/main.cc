@@ -1,0 +1,74 @@
+// The catalog service: packages, releases, DCinfo, update decisions and
+// device result reports. See design.md sections 1-3.
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/flags.h"
+#include "common/logger.h"
+#include "common/signals.h"
+#include "services/catalog/catalog_server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7402", "gRPC listen address.");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9402",
+          "Prometheus /metrics listen address; empty for none.");
+ABSL_FLAG(std::string, pg_uri, "", "PostgreSQL connection URI.");
+ABSL_FLAG(std::string, download_address, "127.0.0.1:7403",
+          "Download service address, asked for artifact manifests.");
+ABSL_FLAG(std::string, auth_address, "127.0.0.1:7401",
+          "Auth service address, asked for token verification keys.");
+ABSL_FLAG(std::string, public_download_target, "",
+          "Download target sent to devices in offers; empty means --download_address.");
+ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warning or error.");
+
+namespace {
+
+bool ParseLevel(const std::string& name, updraft::Logger::Level* level) {
+  using Level = updraft::Logger::Level;
+  static const std::pair<const char*, Level> kLevels[] = {{"debug", Level::kDebug},
+                                                          {"info", Level::kInfo},
+                                                          {"warning", Level::kWarning},
+                                                          {"error", Level::kError}};
+  for (const auto& [n, l] : kLevels) {
+    if (name == n) {
+      *level = l;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  updraft::BlockShutdownSignals();
+  updraft::ParseFlagsWithEnvironment(argc, argv);
+  updraft::Logger::Level level;
+  if (!ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    fprintf(stderr, "--log_level must be debug, info, warning or error\n");
+    return 2;
+  }
+  updraft::RealClock clock;
+  updraft::Logger logger("catalog", &clock, stderr, level);
+  auto server = updraft::catalog::CatalogServer::Create({
+      .listen_address = absl::GetFlag(FLAGS_listen),
+      .metrics_listen = absl::GetFlag(FLAGS_metrics_listen),
+      .pg_uri = absl::GetFlag(FLAGS_pg_uri),
+      .download_address = absl::GetFlag(FLAGS_download_address),
+      .auth_address = absl::GetFlag(FLAGS_auth_address),
+      .public_download_target = absl::GetFlag(FLAGS_public_download_target),
+      .clock = &clock,
+      .logger = &logger,
+  });
+  if (!server.ok()) {
+    logger.Error("catalog failed to start", {{"error", server.status().ToString()}});
+    return 1;
+  }
+  int sig = updraft::WaitForShutdownSignal();
+  logger.Info("shutting down", {{"signal", absl::StrCat(sig)}});
+  (*server)->Shutdown();
+  return 0;
+}

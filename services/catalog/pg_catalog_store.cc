@@ -1,0 +1,308 @@
+#include "services/catalog/pg_catalog_store.h"
+
+#include <map>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status_util.h"
+
+namespace updraft::catalog {
+namespace {
+
+constexpr char kSelectRelease[] =
+    "SELECT r.release_id, r.package_id, r.version, r.state, encode(r.manifest, 'hex'),"
+    " encode(r.dcinfo, 'hex'), p.name, p.description"
+    " FROM releases r JOIN packages p ON p.package_id = r.package_id ";
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+// Escapes a UTF-8 string for a JSON string literal.
+void AppendJsonString(std::string* out, absl::string_view s) {
+  out->push_back('"');
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(static_cast<char>(c));
+    } else if (c < 0x20) {
+      absl::StrAppendFormat(out, "\\u%04x", c);
+    } else {
+      out->push_back(static_cast<char>(c));
+    }
+  }
+  out->push_back('"');
+}
+
+std::string SettingsJson(const google::protobuf::Map<std::string, std::string>& settings) {
+  std::map<std::string, std::string> sorted(settings.begin(), settings.end());
+  std::string out = "{";
+  for (const auto& [key, value] : sorted) {
+    if (out.size() > 1) out.push_back(',');
+    AppendJsonString(&out, key);
+    out.push_back(':');
+    AppendJsonString(&out, value);
+  }
+  out.push_back('}');
+  return out;
+}
+
+// A PostgreSQL text[] literal, every element quoted.
+std::string TextArray(const google::protobuf::RepeatedPtrField<std::string>& items) {
+  std::string out = "{";
+  for (const std::string& item : items) {
+    if (out.size() > 1) out.push_back(',');
+    out.push_back('"');
+    for (char c : item) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+template <typename Message>
+absl::Status ParseHexProto(const pqxx::field& field, absl::string_view what,
+                           absl::string_view release_id, Message* out) {
+  if (!out->ParseFromString(absl::HexStringToBytes(field.as<std::string>()))) {
+    return absl::InternalError(
+        absl::StrCat("release ", release_id, " has a corrupt ", what, " in the database"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Release> ReleaseFromRow(const pqxx::row& row) {
+  v1::Release r;
+  r.set_release_id(row[0].as<std::string>());
+  r.set_package_id(row[1].as<std::string>());
+  r.set_version(row[2].as<std::string>());
+  r.set_state(row[3].as<std::string>() == "PUBLISHED" ? v1::PUBLISHED : v1::DRAFT);
+  UPDRAFT_RETURN_IF_ERROR(ParseHexProto(row[4], "manifest", r.release_id(), r.mutable_artifact()));
+  UPDRAFT_RETURN_IF_ERROR(ParseHexProto(row[5], "DCinfo", r.release_id(), r.mutable_dcinfo()));
+  r.set_package_name(row[6].as<std::string>());
+  r.set_description(row[7].as<std::string>());
+  return r;
+}
+
+absl::StatusOr<v1::Release> LoadRelease(pqxx::work& txn, const std::string& release_id) {
+  pqxx::result rows =
+      txn.exec_params(absl::StrCat(kSelectRelease, "WHERE r.release_id = $1"), release_id);
+  if (rows.empty()) return absl::NotFoundError(absl::StrCat("release ", release_id, " not found"));
+  UPDRAFT_ASSIGN_OR_RETURN(v1::Release release, ReleaseFromRow(rows[0]));
+  pqxx::result settings = txn.exec_params(
+      "SELECT s.key, s.value FROM releases r, jsonb_each_text(r.settings) s"
+      " WHERE r.release_id = $1",
+      release_id);
+  for (const auto& row : settings) {
+    (*release.mutable_settings())[row[0].as<std::string>()] = row[1].as<std::string>();
+  }
+  return release;
+}
+
+}  // namespace
+
+absl::Status PgCatalogStore::CreatePackage(const v1::Package& package, absl::Time now) {
+  return pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    pqxx::result r = txn.exec_params(
+        "INSERT INTO packages (package_id, name, author, description, created_at)"
+        " VALUES ($1, $2, $3, $4, to_timestamp($5::bigint / 1e6))"
+        " ON CONFLICT (name) DO NOTHING RETURNING 1",
+        package.package_id(), package.name(), package.author(), package.description(), Micros(now));
+    if (r.empty()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("package name ", package.name(), " already exists"));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<v1::Package> PgCatalogStore::GetPackage(const std::string& package_id) {
+  v1::Package package;
+  UPDRAFT_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    pqxx::result r = txn.exec_params(
+        "SELECT package_id, name, author, description FROM packages WHERE package_id = $1",
+        package_id);
+    if (r.empty()) return absl::NotFoundError(absl::StrCat("package ", package_id, " not found"));
+    package.set_package_id(r[0][0].as<std::string>());
+    package.set_name(r[0][1].as<std::string>());
+    package.set_author(r[0][2].as<std::string>());
+    package.set_description(r[0][3].as<std::string>());
+    return absl::OkStatus();
+  }));
+  return package;
+}
+
+absl::Status PgCatalogStore::CreateRelease(const v1::Release& release, absl::Time now) {
+  const bool published = release.state() == v1::PUBLISHED;
+  return pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    if (txn.exec_params("SELECT 1 FROM packages WHERE package_id = $1 FOR SHARE",
+                        release.package_id())
+            .empty()) {
+      return absl::NotFoundError(absl::StrCat("package ", release.package_id(), " not found"));
+    }
+    pqxx::result r = txn.exec_params(
+        "INSERT INTO releases (release_id, package_id, version, state, artifact_sha256,"
+        " manifest, dcinfo, settings, created_at, published_at)"
+        " VALUES ($1, $2, $3, $4, $5, decode($6, 'hex'), decode($7, 'hex'), $8::jsonb,"
+        " to_timestamp($9::bigint / 1e6), CASE WHEN $10 THEN to_timestamp($9::bigint / 1e6) END)"
+        " ON CONFLICT (package_id, version) DO NOTHING RETURNING 1",
+        release.release_id(), release.package_id(), release.version(),
+        published ? "PUBLISHED" : "DRAFT", release.artifact().sha256(),
+        absl::BytesToHexString(release.artifact().SerializeAsString()),
+        absl::BytesToHexString(release.dcinfo().SerializeAsString()),
+        SettingsJson(release.settings()), Micros(now), published);
+    if (r.empty()) {
+      return absl::AlreadyExistsError(absl::StrCat("release ", release.version(), " of package ",
+                                                   release.package_id(), " already exists"));
+    }
+    for (const v1::DcEntry& dc : release.dcinfo().entries()) {
+      txn.exec_params(
+          "INSERT INTO release_dcs (release_id, dc_id, author, name, version, files)"
+          " VALUES ($1, $2, $3, $4, $5, $6::text[])",
+          release.release_id(), dc.dc_id(), dc.author(), dc.name(), dc.version(),
+          TextArray(dc.files()));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<v1::Release> PgCatalogStore::PublishRelease(const std::string& release_id,
+                                                           absl::Time now) {
+  v1::Release release;
+  UPDRAFT_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    txn.exec_params(
+        "UPDATE releases SET state = 'PUBLISHED',"
+        " published_at = coalesce(published_at, to_timestamp($2::bigint / 1e6))"
+        " WHERE release_id = $1",
+        release_id, Micros(now));
+    UPDRAFT_ASSIGN_OR_RETURN(release, LoadRelease(txn, release_id));
+    return absl::OkStatus();
+  }));
+  return release;
+}
+
+absl::StatusOr<v1::Release> PgCatalogStore::GetRelease(const std::string& release_id) {
+  v1::Release release;
+  UPDRAFT_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    UPDRAFT_ASSIGN_OR_RETURN(release, LoadRelease(txn, release_id));
+    return absl::OkStatus();
+  }));
+  return release;
+}
+
+absl::StatusOr<std::vector<v1::Release>> PgCatalogStore::ListPublishedReleases() {
+  std::vector<v1::Release> releases;
+  UPDRAFT_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    releases.clear();
+    std::map<std::string, size_t> index;
+    pqxx::result rows =
+        txn.exec(absl::StrCat(kSelectRelease, "WHERE r.state = 'PUBLISHED' ORDER BY r.release_id"));
+    for (const auto& row : rows) {
+      UPDRAFT_ASSIGN_OR_RETURN(v1::Release release, ReleaseFromRow(row));
+      index[release.release_id()] = releases.size();
+      releases.push_back(std::move(release));
+    }
+    pqxx::result settings = txn.exec(
+        "SELECT r.release_id, s.key, s.value FROM releases r, jsonb_each_text(r.settings) s"
+        " WHERE r.state = 'PUBLISHED'");
+    for (const auto& row : settings) {
+      auto it = index.find(row[0].as<std::string>());
+      if (it == index.end()) continue;
+      (*releases[it->second].mutable_settings())[row[1].as<std::string>()] =
+          row[2].as<std::string>();
+    }
+    return absl::OkStatus();
+  }));
+  return releases;
+}
+
+absl::StatusOr<RecordReportResult> PgCatalogStore::RecordReport(
+    const std::string& device_id, const v1::ResultRecord& report,
+    const std::vector<v1::InventoryComponent>& deployed) {
+  RecordReportResult result;
+  UPDRAFT_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    result.duplicate = false;
+    txn.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 7402))",
+                    absl::StrCat("catalog-device:", device_id));
+    if (txn.exec_params("SELECT 1 FROM releases WHERE release_id = $1", report.release_id())
+            .empty()) {
+      return absl::NotFoundError(absl::StrCat("release ", report.release_id(), " not found"));
+    }
+    const int64_t micros = report.reported_at_unix() * 1000000;
+    pqxx::result r = txn.exec_params(
+        "INSERT INTO device_reports (device_id, report_id, release_id, result_code, message,"
+        " reported_at) VALUES ($1, $2, $3, $4, $5, to_timestamp($6::bigint / 1e6))"
+        " ON CONFLICT (device_id, report_id) DO NOTHING RETURNING 1",
+        device_id, report.report_id(), report.release_id(), static_cast<int>(report.result()),
+        report.message(), micros);
+    if (r.empty()) {
+      result.duplicate = true;
+      return absl::OkStatus();
+    }
+    if (report.result() != v1::SUCCESS) return absl::OkStatus();
+    txn.exec_params("DELETE FROM device_components WHERE device_id = $1 AND location = 'DEPLOYED'",
+                    device_id);
+    for (const v1::InventoryComponent& c : deployed) {
+      txn.exec_params(
+          "INSERT INTO device_components (device_id, dc_id, release_id, author, name, version,"
+          " location, state, updated_at)"
+          " VALUES ($1, $2, $3, $4, $5, $6, 'DEPLOYED', $7, to_timestamp($8::bigint / 1e6))"
+          " ON CONFLICT (device_id, author, name) DO UPDATE SET dc_id = excluded.dc_id,"
+          " release_id = excluded.release_id, version = excluded.version,"
+          " location = excluded.location, state = excluded.state,"
+          " updated_at = excluded.updated_at",
+          device_id, c.dc_id(), c.release_id(), c.author(), c.name(), c.version(),
+          v1::ComponentState_Name(c.state()), micros);
+    }
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+absl::StatusOr<v1::DeviceState> PgCatalogStore::GetDeviceState(const std::string& device_id,
+                                                               int max_history) {
+  v1::DeviceState state;
+  UPDRAFT_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    state.Clear();
+    state.set_device_id(device_id);
+    pqxx::result components = txn.exec_params(
+        "SELECT dc_id, release_id, author, name, version, location, state"
+        " FROM device_components WHERE device_id = $1 ORDER BY author, name",
+        device_id);
+    for (const auto& row : components) {
+      v1::InventoryComponent* c = state.add_deployed();
+      c->set_dc_id(row[0].as<std::string>());
+      c->set_release_id(row[1].as<std::string>());
+      c->set_author(row[2].as<std::string>());
+      c->set_name(row[3].as<std::string>());
+      c->set_version(row[4].as<std::string>());
+      v1::ComponentLocation location = v1::COMPONENT_LOCATION_UNSPECIFIED;
+      v1::ComponentLocation_Parse(row[5].as<std::string>(), &location);
+      c->set_location(location);
+      v1::ComponentState component_state = v1::COMPONENT_STATE_UNSPECIFIED;
+      v1::ComponentState_Parse(row[6].as<std::string>(), &component_state);
+      c->set_state(component_state);
+    }
+    pqxx::result history = txn.exec_params(
+        "SELECT report_id, release_id, result_code, message, epoch FROM ("
+        " SELECT report_id, release_id, result_code, message, reported_at,"
+        " floor(extract(epoch FROM reported_at))::bigint AS epoch"
+        " FROM device_reports WHERE device_id = $1"
+        " ORDER BY reported_at DESC, report_id DESC LIMIT $2) latest"
+        " ORDER BY reported_at, report_id",
+        device_id, max_history);
+    for (const auto& row : history) {
+      v1::ResultRecord* h = state.add_history();
+      h->set_report_id(row[0].as<std::string>());
+      h->set_release_id(row[1].as<std::string>());
+      h->set_result(static_cast<v1::ResultCode>(row[2].as<int>()));
+      h->set_message(row[3].as<std::string>());
+      h->set_reported_at_unix(row[4].as<int64_t>());
+    }
+    return absl::OkStatus();
+  }));
+  return state;
+}
+
+}  // namespace updraft::catalog

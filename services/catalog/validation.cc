@@ -1,0 +1,148 @@
+#include "services/catalog/validation.h"
+
+#include <cstdint>
+#include <set>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_util.h"
+
+namespace updraft::catalog {
+namespace {
+
+absl::Status ValidateComponent(const std::string& f, const v1::InventoryComponent& c) {
+  if (!c.dc_id().empty()) {
+    UPDRAFT_RETURN_IF_ERROR(ValidateIdentifier(absl::StrCat(f, ".dc_id"), c.dc_id(), kMaxIdLength));
+  }
+  if (!c.release_id().empty()) {
+    UPDRAFT_RETURN_IF_ERROR(
+        ValidateIdentifier(absl::StrCat(f, ".release_id"), c.release_id(), kMaxIdLength));
+  }
+  UPDRAFT_RETURN_IF_ERROR(
+      ValidateText(absl::StrCat(f, ".author"), c.author(), kMaxAuthorLength, false));
+  UPDRAFT_RETURN_IF_ERROR(ValidateText(absl::StrCat(f, ".name"), c.name(), kMaxNameLength, false));
+  UPDRAFT_RETURN_IF_ERROR(
+      ValidateText(absl::StrCat(f, ".version"), c.version(), kMaxVersionLength, false));
+  if (!v1::ComponentState_IsValid(c.state())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(f, ".state ", static_cast<int>(c.state()), " is not a ComponentState"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCount(absl::string_view field, int size) {
+  if (static_cast<size_t>(size) > kMaxInventoryComponents) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " has ", size, " components; at most ",
+                                                   kMaxInventoryComponents, " are allowed"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = s[i];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      unsigned char cc = s[i + k];
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong encodings, surrogates and code points past U+10FFFF.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+      return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+absl::Status ValidateText(absl::string_view field, absl::string_view value, size_t max_bytes,
+                          bool required) {
+  if (value.empty()) {
+    if (required) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+    return absl::OkStatus();
+  }
+  if (value.size() > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is ", value.size(), " bytes long; at most ", max_bytes, " allowed"));
+  }
+  if (value.find('\0') != absl::string_view::npos || !IsValidUtf8(value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must be UTF-8 text without NUL characters"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateIdentifier(absl::string_view field, absl::string_view value, size_t max_len) {
+  if (value.empty() || value.size() > max_len) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must be 1 to ", max_len, " characters long"));
+  }
+  for (char c : value) {
+    if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, " may contain only letters, digits, '.', '_' and '-'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateInventory(
+    absl::string_view field, const google::protobuf::RepeatedPtrField<v1::InventoryComponent>& c) {
+  UPDRAFT_RETURN_IF_ERROR(CheckCount(field, c.size()));
+  for (int i = 0; i < c.size(); ++i) {
+    std::string f = absl::StrCat(field, "[", i, "]");
+    UPDRAFT_RETURN_IF_ERROR(ValidateComponent(f, c[i]));
+    if (c[i].location() != v1::DELIVERED && c[i].location() != v1::DEPLOYED) {
+      return absl::InvalidArgumentError(absl::StrCat(f, ".location must be DELIVERED or DEPLOYED"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDeployed(absl::string_view field,
+                              const google::protobuf::RepeatedPtrField<v1::InventoryComponent>& c) {
+  UPDRAFT_RETURN_IF_ERROR(CheckCount(field, c.size()));
+  std::set<std::pair<std::string, std::string>> seen;
+  for (int i = 0; i < c.size(); ++i) {
+    std::string f = absl::StrCat(field, "[", i, "]");
+    UPDRAFT_RETURN_IF_ERROR(ValidateComponent(f, c[i]));
+    if (c[i].location() != v1::DEPLOYED && c[i].location() != v1::COMPONENT_LOCATION_UNSPECIFIED) {
+      return absl::InvalidArgumentError(absl::StrCat(f, ".location must be DEPLOYED"));
+    }
+    if (c[i].name().empty())
+      return absl::InvalidArgumentError(absl::StrCat(f, ".name is required"));
+    if (c[i].version().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(f, ".version is required"));
+    }
+    if (!seen.insert({c[i].author(), c[i].name()}).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(f, " repeats author '", c[i].author(), "' and name '", c[i].name(), "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace updraft::catalog

@@ -1,0 +1,45 @@
+#ifndef UPDRAFT_SERVICES_CATALOG_VALIDATION_H_
+#define UPDRAFT_SERVICES_CATALOG_VALIDATION_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/repeated_field.h"
+#include "updraft/v1/common.pb.h"
+
+namespace updraft::catalog {
+
+inline constexpr size_t kMaxInventoryComponents = 1000;
+inline constexpr size_t kMaxIdLength = 64;
+inline constexpr size_t kMaxAuthorLength = 128;
+inline constexpr size_t kMaxNameLength = 128;
+inline constexpr size_t kMaxVersionLength = 64;
+
+// Field checks shared by the catalog's validators. Every function returns
+// INVALID_ARGUMENT naming `field` (e.g. "inventory[3].name") or OK.
+
+// Free text: valid UTF-8, no NUL, at most `max_bytes` bytes; empty allowed
+// unless `required`.
+absl::Status ValidateText(absl::string_view field, absl::string_view value, size_t max_bytes,
+                          bool required);
+
+// An identifier: 1..`max_len` characters of [A-Za-z0-9._-].
+absl::Status ValidateIdentifier(absl::string_view field, absl::string_view value, size_t max_len);
+
+bool IsValidUtf8(absl::string_view s);
+
+// A device's inventory as sent with CheckForUpdates: at most 1000
+// components, bounded fields, location DELIVERED or DEPLOYED, a known state.
+absl::Status ValidateInventory(absl::string_view field,
+                               const google::protobuf::RepeatedPtrField<v1::InventoryComponent>& c);
+
+// The Deployed list of a result report: as an inventory, but every component
+// is Deployed (location DEPLOYED or unset), has a name and a version, and
+// {author, name} is unique.
+absl::Status ValidateDeployed(absl::string_view field,
+                              const google::protobuf::RepeatedPtrField<v1::InventoryComponent>& c);
+
+}  // namespace updraft::catalog
+
+#endif  // UPDRAFT_SERVICES_CATALOG_VALIDATION_H_

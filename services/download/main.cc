@@ -1,0 +1,73 @@
+// The download service: content-addressed artifact upload and chunked,
+// resumable download for devices.
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/flags.h"
+#include "common/logger.h"
+#include "common/signals.h"
+#include "services/download/download_server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7403", "gRPC listen address");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9403",
+          "Prometheus /metrics listen address; empty for none");
+ABSL_FLAG(std::string, artifact_root, "", "Directory (volume) holding the artifacts; required");
+ABSL_FLAG(std::string, auth_address, "127.0.0.1:7401",
+          "Auth service address, for the keys that verify device tokens");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+
+namespace {
+
+bool ParseLevel(const std::string& name, updraft::Logger::Level* level) {
+  using Level = updraft::Logger::Level;
+  static const std::pair<const char*, Level> kLevels[] = {{"debug", Level::kDebug},
+                                                          {"info", Level::kInfo},
+                                                          {"warning", Level::kWarning},
+                                                          {"error", Level::kError}};
+  for (const auto& [n, l] : kLevels) {
+    if (name == n) {
+      *level = l;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  updraft::BlockShutdownSignals();
+  updraft::ParseFlagsWithEnvironment(argc, argv);
+  updraft::Logger::Level level;
+  if (!ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    fprintf(stderr, "--log_level must be debug, info, warning or error\n");
+    return 2;
+  }
+  updraft::RealClock clock;
+  updraft::Logger logger("download", &clock, stderr, level);
+  if (absl::GetFlag(FLAGS_artifact_root).empty()) {
+    logger.Error("--artifact_root is required");
+    return 2;
+  }
+
+  updraft::download::DownloadServer::Options options;
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.artifact_root = absl::GetFlag(FLAGS_artifact_root);
+  options.auth_address = absl::GetFlag(FLAGS_auth_address);
+  options.clock = &clock;
+  options.logger = &logger;
+  auto server = updraft::download::DownloadServer::Create(options);
+  if (!server.ok()) {
+    logger.Error("cannot start", {{"error", server.status().ToString()}});
+    return 1;
+  }
+  int sig = updraft::WaitForShutdownSignal();
+  logger.Info("shutting down", {{"signal", absl::StrCat(sig)}});
+  (*server)->Shutdown();
+  return 0;
+}
