@@ -76,8 +76,7 @@ absl::StatusOr<std::string> Ed25519KeyPair::Sign(absl::string_view message) cons
 
 bool Ed25519Verify(absl::string_view raw_public_key, absl::string_view message,
                    absl::string_view signature) {
-  if (raw_public_key.size() != kEd25519PublicKeySize ||
-      signature.size() != kEd25519SignatureSize) {
+  if (raw_public_key.size() != kEd25519PublicKeySize || signature.size() != kEd25519SignatureSize) {
     return false;
   }
   PkeyPtr pkey(EVP_PKEY_new_raw_public_key(
@@ -158,8 +157,8 @@ absl::Status WriteKeyFile(const std::string& path, absl::string_view raw_key) {
   std::string tmp = absl::StrCat(path, ".tmp");
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) return absl::InternalError(absl::StrCat("cannot write ", tmp, ": ", strerror(errno)));
-  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            fsync(fd) == 0;
+  bool ok =
+      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
   close(fd);
   if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
     unlink(tmp.c_str());

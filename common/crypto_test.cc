@@ -23,8 +23,8 @@ TEST(CryptoTest, SignAndVerify) {
 }
 
 TEST(CryptoTest, Rfc8032TestVector1) {
-  std::string seed = absl::HexStringToBytes(
-      "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+  std::string seed =
+      absl::HexStringToBytes("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
   auto kp = Ed25519KeyPair::FromPrivateKey(seed);
   ASSERT_TRUE(kp.ok());
   EXPECT_EQ(absl::BytesToHexString(kp->public_key()),
@@ -34,9 +34,7 @@ TEST(CryptoTest, Rfc8032TestVector1) {
             "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
 }
 
-TEST(CryptoTest, RejectsWrongKeySize) {
-  EXPECT_FALSE(Ed25519KeyPair::FromPrivateKey("abc").ok());
-}
+TEST(CryptoTest, RejectsWrongKeySize) { EXPECT_FALSE(Ed25519KeyPair::FromPrivateKey("abc").ok()); }
 
 TEST(CryptoTest, Sha256KnownAnswerAndIncremental) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

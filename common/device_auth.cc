@@ -23,8 +23,7 @@ absl::StatusOr<std::string> AuthenticateDevice(const grpc::ServerContext& contex
 }
 
 AuthServiceKeySource::AuthServiceKeySource(std::unique_ptr<v1::Auth::StubInterface> stub,
-                                           const Clock* clock,
-                                           absl::Duration min_refresh_interval)
+                                           const Clock* clock, absl::Duration min_refresh_interval)
     : stub_(std::move(stub)), clock_(clock), min_refresh_interval_(min_refresh_interval) {}
 
 absl::Status AuthServiceKeySource::Refresh() {

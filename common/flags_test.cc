@@ -11,9 +11,7 @@ ABSL_FLAG(std::string, updraft_test_name, "x", "for the test");
 namespace updraft {
 namespace {
 
-TEST(FlagsTest, EnvironmentNames) {
-  EXPECT_EQ(EnvVarForFlag("pg_uri"), "UPDRAFT_PG_URI");
-}
+TEST(FlagsTest, EnvironmentNames) { EXPECT_EQ(EnvVarForFlag("pg_uri"), "UPDRAFT_PG_URI"); }
 
 TEST(FlagsTest, EnvironmentSetsFlags) {
   setenv("UPDRAFT_UPDRAFT_TEST_PORT", "8443", 1);

@@ -1,7 +1,7 @@
 #include "common/grpc_server.h"
 
-#include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
 
 namespace updraft {
 namespace {

@@ -32,10 +32,31 @@ Logger::Level ParseLogLevel(absl::string_view name) {
   return Logger::Level::kInfo;
 }
 
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0.
+size_t Utf8SequenceLength(absl::string_view s, size_t i) {
+  unsigned char c = s[i];
+  size_t n = c > 0xf4 ? 0 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
+  }
+  unsigned char c1 = s[i + 1];
+  if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) ||
+      (c == 0xf4 && c1 > 0x8f)) {
+    return 0;  // overlong, surrogate, or beyond U+10FFFF
+  }
+  return n;
+}
+
+}  // namespace
+
 std::string JsonEscape(absl::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = s[i];
     switch (c) {
       case '"':
         out += "\\\"";
@@ -53,10 +74,15 @@ std::string JsonEscape(absl::string_view s) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20 || c >= 0x7f) {
+        if (c < 0x20 || c == 0x7f) {
           absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
+        } else if (c < 0x80) {
           out.push_back(static_cast<char>(c));
+        } else if (size_t n = Utf8SequenceLength(s, i); n > 0) {
+          out.append(s.data() + i, n);  // valid UTF-8 passes through
+          i += n - 1;
+        } else {
+          out += "\\ufffd";  // invalid byte: the replacement character
         }
     }
   }

@@ -37,8 +37,7 @@ class Logger {
   }
 
   // Formats one line without writing it; exposed for tests.
-  std::string Format(Level level, absl::string_view msg,
-                     std::initializer_list<Field> fields) const;
+  std::string Format(Level level, absl::string_view msg, std::initializer_list<Field> fields) const;
 
  private:
   const std::string service_;

@@ -13,8 +13,21 @@ TEST(LoggerTest, FormatsOneJsonObjectPerLine) {
             "\"msg\":\"release \\\"x\\\" published\",\"id\":\"r\\n1\"}\n");
 }
 
-TEST(LoggerTest, EscapesControlAndNonAsciiBytes) {
-  EXPECT_EQ(JsonEscape(std::string("a\x01\xff\\", 4)), "a\\u0001\\u00ff\\\\");
+TEST(LoggerTest, EscapesControlBytesAndKeepsValidUtf8) {
+  EXPECT_EQ(JsonEscape(std::string("a\x01\\", 3)), "a\\u0001\\\\");
+  EXPECT_EQ(JsonEscape("Gr\xc3\xbc\xc3\x9f"
+                       "e \xe2\x82\xac \xf0\x9f\x93\xb1"),
+            "Gr\xc3\xbc\xc3\x9f"
+            "e \xe2\x82\xac \xf0\x9f\x93\xb1");
+}
+
+TEST(LoggerTest, ReplacesInvalidUtf8) {
+  // lone continuation, truncated sequence, overlong, surrogate
+  EXPECT_EQ(JsonEscape("\x80"), "\\ufffd");
+  EXPECT_EQ(JsonEscape("\xe2\x82"), "\\ufffd\\ufffd");
+  EXPECT_EQ(JsonEscape("\xc0\xaf"), "\\ufffd\\ufffd");
+  EXPECT_EQ(JsonEscape("\xed\xa0\x80"), "\\ufffd\\ufffd\\ufffd");
+  EXPECT_EQ(JsonEscape("\xf8\x88\x80\x80"), "\\ufffd\\ufffd\\ufffd\\ufffd");
 }
 
 TEST(LoggerTest, DropsLinesBelowMinimumLevel) {

@@ -29,8 +29,7 @@ class Metrics {
   // Port the exposer listens on; 0 without an endpoint.
   int port() const;
 
-  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-  NewRpcInterceptorFactory();
+  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewRpcInterceptorFactory();
 
   // Records one finished RPC; used by the interceptor.
   void ObserveRpc(const std::string& method, grpc::StatusCode code, double seconds);

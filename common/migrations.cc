@@ -32,9 +32,9 @@ absl::Status ApplyMigrations(PgPool& pool, absl::string_view component,
           "CREATE TABLE IF NOT EXISTS schema_migrations ("
           " component text NOT NULL, version integer NOT NULL, name text NOT NULL,"
           " applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (component, version))");
-      pqxx::result r = txn.exec_params(
-          "SELECT 1 FROM schema_migrations WHERE component = $1 AND version = $2", comp,
-          m->version);
+      pqxx::result r =
+          txn.exec_params("SELECT 1 FROM schema_migrations WHERE component = $1 AND version = $2",
+                          comp, m->version);
       if (!r.empty()) return absl::OkStatus();
       txn.exec(m->sql);
       txn.exec_params(

@@ -73,8 +73,7 @@ void PgPool::Release(std::unique_ptr<pqxx::connection> conn) {
   }
 }
 
-absl::Status PgPool::TransactOnce(const std::function<absl::Status(pqxx::work&)>& fn,
-                                  bool* retry) {
+absl::Status PgPool::TransactOnce(const std::function<absl::Status(pqxx::work&)>& fn, bool* retry) {
   *retry = false;
   auto conn = Acquire();
   if (!conn.ok()) return conn.status();

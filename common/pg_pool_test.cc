@@ -19,10 +19,11 @@ class PgPoolTest : public ::testing::Test {
   }
   int64_t Count(const std::string& table) {
     int64_t n = -1;
-    EXPECT_TRUE(pool_->Transact([&](pqxx::work& txn) {
-                       n = txn.exec("SELECT count(*) FROM " + table)[0][0].as<int64_t>();
-                       return absl::OkStatus();
-                     })
+    EXPECT_TRUE(pool_
+                    ->Transact([&](pqxx::work& txn) {
+                      n = txn.exec("SELECT count(*) FROM " + table)[0][0].as<int64_t>();
+                      return absl::OkStatus();
+                    })
                     .ok());
     return n;
   }

@@ -99,7 +99,8 @@ absl::StatusOr<RedisReply> RedisClient::Command(const std::vector<std::string>& 
     result = absl::UnavailableError(absl::StrCat("redis command failed: ", c->errstr));
     broken = true;
   } else if (reply->type == REDIS_REPLY_ERROR) {
-    result = absl::InternalError(absl::StrCat("redis error: ", std::string(reply->str, reply->len)));
+    result =
+        absl::InternalError(absl::StrCat("redis error: ", std::string(reply->str, reply->len)));
   } else {
     result = Convert(reply);
   }

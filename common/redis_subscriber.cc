@@ -39,8 +39,8 @@ void RedisSubscriber::Run() {
     if (healthy) {
       timeval poll_tv = absl::ToTimeval(kPollInterval);
       redisSetTimeout(c, poll_tv);
-      auto* r = static_cast<redisReply*>(redisCommand(c, "SUBSCRIBE %b", channel_.data(),
-                                                      channel_.size()));
+      auto* r = static_cast<redisReply*>(
+          redisCommand(c, "SUBSCRIBE %b", channel_.data(), channel_.size()));
       healthy = r != nullptr && r->type == REDIS_REPLY_ARRAY;
       if (r) freeReplyObject(r);
       if (healthy && !subscribed_.HasBeenNotified()) subscribed_.Notify();
@@ -58,8 +58,8 @@ void RedisSubscriber::Run() {
         break;
       }
       auto* r = static_cast<redisReply*>(raw);
-      if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[2]->type == REDIS_REPLY_STRING &&
-          strcmp(r->element[0]->str, "message") == 0) {
+      if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+          r->element[2]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "message") == 0) {
         callback_(std::string(r->element[2]->str, r->element[2]->len));
       }
       freeReplyObject(r);

@@ -35,8 +35,8 @@ bool ParseCore(absl::string_view s, uint64_t* out) {
 absl::StatusOr<SemVer> SemVer::Parse(absl::string_view text) {
   auto error = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "version '", absl::CHexEscape(text.substr(0, 64)), "' is not a semantic version (",
-        why, "); expected MAJOR.MINOR.PATCH, e.g. 2.1.0"));
+        "version '", absl::CHexEscape(text.substr(0, 64)), "' is not a semantic version (", why,
+        "); expected MAJOR.MINOR.PATCH, e.g. 2.1.0"));
   };
   if (text.empty() || text.size() > 128) return error("empty or longer than 128 characters");
   absl::string_view rest = text;

@@ -12,10 +12,10 @@ SemVer V(const char* s) {
 }
 
 TEST(SemVerTest, OrdersBySpecPrecedence) {
-  const char* ordered[] = {"1.0.0-alpha",      "1.0.0-alpha.1", "1.0.0-alpha.beta",
-                           "1.0.0-beta",       "1.0.0-beta.2",  "1.0.0-beta.11",
-                           "1.0.0-rc.1",       "1.0.0",         "1.2.0",
-                           "1.10.0",           "2.0.0"};
+  const char* ordered[] = {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta",
+                           "1.0.0-beta",  "1.0.0-beta.2",  "1.0.0-beta.11",
+                           "1.0.0-rc.1",  "1.0.0",         "1.2.0",
+                           "1.10.0",      "2.0.0"};
   for (size_t i = 0; i + 1 < sizeof(ordered) / sizeof(*ordered); ++i) {
     EXPECT_LT(V(ordered[i]), V(ordered[i + 1])) << ordered[i] << " < " << ordered[i + 1];
     EXPECT_GT(V(ordered[i + 1]), V(ordered[i]));

@@ -16,9 +16,9 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 
 // Evaluates an absl::Status expression and returns it from the enclosing
 // function when it is not OK.
-#define UPDRAFT_RETURN_IF_ERROR(expr)             \
-  do {                                            \
-    ::absl::Status _updraft_status = (expr);      \
+#define UPDRAFT_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::absl::Status _updraft_status = (expr);           \
     if (!_updraft_status.ok()) return _updraft_status; \
   } while (0)
 
@@ -31,8 +31,8 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
   UPDRAFT_ASSIGN_OR_RETURN_IMPL_(UPDRAFT_CONCAT_(_updraft_statusor_, __LINE__), lhs, expr)
 
 #define UPDRAFT_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
-  auto statusor = (expr);                                  \
-  if (!statusor.ok()) return statusor.status();            \
+  auto statusor = (expr);                                   \
+  if (!statusor.ok()) return statusor.status();             \
   lhs = std::move(statusor).value()
 
 #endif  // UPDRAFT_COMMON_STATUS_UTIL_H_

@@ -34,7 +34,8 @@ absl::StatusOr<std::unique_ptr<TestEnv>> TestEnv::Create() {
   std::pair<std::string, std::string> hp = absl::StrSplit(redis, ':');
   env->redis_.host = hp.first;
   if (!absl::SimpleAtoi(hp.second, &env->redis_.port)) {
-    return absl::InvalidArgumentError(absl::StrCat("UPDRAFT_TEST_REDIS=", redis, " is not host:port"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("UPDRAFT_TEST_REDIS=", redis, " is not host:port"));
   }
   env->prefix_ = absl::StrCat("test:", suffix, ":");
   return env;

@@ -26,9 +26,9 @@ absl::StatusOr<std::unique_ptr<NotifierServer>> NotifierServer::Create(Options o
     keys = s->keys_.get();
   }
   s->verifier_ = std::make_unique<TokenVerifier>(keys, clock, std::string(kDeviceAudience));
-  UPDRAFT_ASSIGN_OR_RETURN(s->service_, NotifierService::Create({.bus = s->bus_.get(),
-                                                                 .hub = &s->hub_,
-                                                                 .clock = clock}));
+  UPDRAFT_ASSIGN_OR_RETURN(
+      s->service_,
+      NotifierService::Create({.bus = s->bus_.get(), .hub = &s->hub_, .clock = clock}));
   s->grpc_service_ =
       std::make_unique<GrpcNotifierService>(*s->service_, *s->verifier_, s->metrics_->registry());
   GrpcServer::Options server;

@@ -35,10 +35,11 @@ absl::StatusOr<v1::AnnounceResponse> NotifierService::Announce(const v1::Announc
   if (s.ok()) s = CheckField("server_address", req.server_address(), 256);
   if (!s.ok()) return s;
   if (req.ttl_seconds() < 0 || absl::Seconds(req.ttl_seconds()) > options_.max_ttl) {
-    return absl::InvalidArgumentError(absl::StrCat("ttl_seconds must be between 0 and ",
-                                                   absl::ToInt64Seconds(options_.max_ttl)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("ttl_seconds must be between 0 and ", absl::ToInt64Seconds(options_.max_ttl)));
   }
-  absl::Duration ttl = req.ttl_seconds() == 0 ? options_.default_ttl : absl::Seconds(req.ttl_seconds());
+  absl::Duration ttl =
+      req.ttl_seconds() == 0 ? options_.default_ttl : absl::Seconds(req.ttl_seconds());
   absl::Time now = options_.clock->Now();
   v1::Notification n;
   n.set_notification_id(absl::BytesToHexString(RandomBytes(12)));
@@ -49,7 +50,8 @@ absl::StatusOr<v1::AnnounceResponse> NotifierService::Announce(const v1::Announc
   n.set_expires_at_unix(absl::ToUnixSeconds(now + ttl));
   auto reached = options_.bus->Publish(n);
   if (!reached.ok()) {
-    return absl::UnavailableError(absl::StrCat("announcement not sent: ", reached.status().message()));
+    return absl::UnavailableError(
+        absl::StrCat("announcement not sent: ", reached.status().message()));
   }
   v1::AnnounceResponse resp;
   resp.set_notification_id(n.notification_id());

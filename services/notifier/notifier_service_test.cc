@@ -61,7 +61,8 @@ TEST_F(NotifierServiceTest, RejectsBadAnnouncements) {
   EXPECT_EQ(service_->Announce(r).status().code(), absl::StatusCode::kInvalidArgument);
   r = Valid();
   r.set_server_address("a\nb");
-  EXPECT_EQ(service_->Announce(r).status().message(), "server_address contains a control character");
+  EXPECT_EQ(service_->Announce(r).status().message(),
+            "server_address contains a control character");
   r = Valid();
   r.set_ttl_seconds(-1);
   EXPECT_EQ(service_->Announce(r).status().code(), absl::StatusCode::kInvalidArgument);

@@ -11,9 +11,9 @@ absl::StatusOr<std::unique_ptr<RedisAnnouncementBus>> RedisAnnouncementBus::Crea
   }
   std::unique_ptr<RedisAnnouncementBus> bus(new RedisAnnouncementBus(std::move(options)));
   RedisAnnouncementBus* self = bus.get();
-  bus->subscriber_ = std::make_unique<RedisSubscriber>(
-      bus->options_.subscriber_connection, bus->options_.channel,
-      [self](const std::string& m) { self->OnMessage(m); });
+  bus->subscriber_ =
+      std::make_unique<RedisSubscriber>(bus->options_.subscriber_connection, bus->options_.channel,
+                                        [self](const std::string& m) { self->OnMessage(m); });
   if (!bus->subscriber_->WaitUntilSubscribed(absl::Seconds(10))) {
     return absl::UnavailableError(
         absl::StrCat("cannot subscribe to redis channel ", bus->options_.channel));

@@ -24,7 +24,8 @@ std::unique_ptr<grpc::ClientContext> Context() {
 
 absl::Status Require(const Args& args, std::initializer_list<const char*> keys) {
   for (const char* k : keys) {
-    if (args.Get(k).empty()) return absl::InvalidArgumentError(absl::StrCat("--", k, " is required"));
+    if (args.Get(k).empty())
+      return absl::InvalidArgumentError(absl::StrCat("--", k, " is required"));
   }
   return absl::OkStatus();
 }
@@ -98,7 +99,8 @@ absl::Status RegisterDevice(const Args& args, Stubs& stubs, FILE* out) {
   req.set_device_id(args.Get("device_id"));
   std::string key;
   if (!absl::WebSafeBase64Unescape(args.Get("public_key"), &key)) {
-    return absl::InvalidArgumentError("--public_key must be base64url (device_sim --print_public_key)");
+    return absl::InvalidArgumentError(
+        "--public_key must be base64url (device_sim --print_public_key)");
   }
   req.set_ed25519_public_key(key);
   for (const std::string& a : args.GetAll("attribute")) {
@@ -168,7 +170,8 @@ absl::Status CreateRelease(const Args& args, Stubs& stubs, FILE* out) {
     return absl::InvalidArgumentError("give either --dc (variant A) or --dc_triple (variant B)");
   }
   req.mutable_dcinfo()->set_variant(dcs.empty() ? v1::DcInfo::TRIPLES : v1::DcInfo::FILES);
-  for (const auto& d : dcs) UPDRAFT_RETURN_IF_ERROR(ParseDcFiles(d, req.mutable_dcinfo()->add_entries()));
+  for (const auto& d : dcs)
+    UPDRAFT_RETURN_IF_ERROR(ParseDcFiles(d, req.mutable_dcinfo()->add_entries()));
   for (const auto& t : triples) {
     UPDRAFT_RETURN_IF_ERROR(ParseDcTriple(t, req.mutable_dcinfo()->add_entries()));
   }
@@ -191,7 +194,8 @@ absl::Status Publish(const Args& args, Stubs& stubs, FILE* out) {
   v1::PublishReleaseRequest req;
   req.set_release_id(args.Get("release_id"));
   v1::Release rel;
-  UPDRAFT_RETURN_IF_ERROR(FromGrpcStatus(stubs.catalog->PublishRelease(Context().get(), req, &rel)));
+  UPDRAFT_RETURN_IF_ERROR(
+      FromGrpcStatus(stubs.catalog->PublishRelease(Context().get(), req, &rel)));
   fprintf(out, "release %s (%s %s) published\n", rel.release_id().c_str(),
           rel.package_name().c_str(), rel.version().c_str());
   return absl::OkStatus();

@@ -46,9 +46,8 @@ TEST(CreateReleaseTest, SendsVariantAAndReportsServerError) {
   auto catalog = std::make_unique<v1::MockCatalogAdminStub>();
   v1::CreateReleaseRequest sent;
   EXPECT_CALL(*catalog, CreateRelease(_, _, _))
-      .WillOnce(DoAll(SaveArg<1>(&sent),
-                      Return(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                          "duplicate DC ID DC_1 in DCinfo"))));
+      .WillOnce(DoAll(SaveArg<1>(&sent), Return(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                                             "duplicate DC ID DC_1 in DCinfo"))));
   stubs.catalog = std::move(catalog);
   Args a;
   ASSERT_TRUE(ParseArgs({"--package_id=pkg_1", "--version=1.0.0", "--artifact_sha256=ab",

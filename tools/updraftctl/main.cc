@@ -33,9 +33,8 @@ void Usage() {
 
 int main(int argc, char** argv) {
   using namespace updraft::ctl;
-  std::map<std::string, std::string> addr = {{"auth", "127.0.0.1:7401"},
-                                             {"catalog", "127.0.0.1:7402"},
-                                             {"download", "127.0.0.1:7403"}};
+  std::map<std::string, std::string> addr = {
+      {"auth", "127.0.0.1:7401"}, {"catalog", "127.0.0.1:7402"}, {"download", "127.0.0.1:7403"}};
   int i = 1;
   for (; i < argc; ++i) {
     std::string a = argv[i];
