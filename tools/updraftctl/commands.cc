@@ -208,16 +208,16 @@ absl::Status DeviceState(const Args& args, Stubs& stubs, FILE* out) {
   v1::DeviceState st;
   UPDRAFT_RETURN_IF_ERROR(FromGrpcStatus(stubs.catalog->GetDeviceState(Context().get(), req, &st)));
   fprintf(out, "device %s\n  Deployed components:\n", st.device_id().c_str());
-  fprintf(out, "    %-18s %-20s %-16s %-10s %-18s %s\n", "ID", "AUTHOR", "NAME", "VERSION",
+  fprintf(out, "    %-12s %-20s %-16s %-10s %-22s %s\n", "ID", "AUTHOR", "NAME", "VERSION",
           "PKG (release)", "STATE");
   for (const auto& c : st.deployed()) {
-    fprintf(out, "    %-18s %-20s %-16s %-10s %-18s %s\n", c.dc_id().c_str(), c.author().c_str(),
+    fprintf(out, "    %-12s %-20s %-16s %-10s %-22s %s\n", c.dc_id().c_str(), c.author().c_str(),
             c.name().c_str(), c.version().c_str(), c.release_id().c_str(),
             v1::ComponentState_Name(c.state()).c_str());
   }
   fprintf(out, "  Results:\n");
   for (const auto& r : st.history()) {
-    fprintf(out, "    %s  %-18s %d %s %s\n",
+    fprintf(out, "    %s  %-22s %d %s  %s\n",
             absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(r.reported_at_unix()),
                              absl::UTCTimeZone())
                 .c_str(),

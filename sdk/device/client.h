@@ -1,0 +1,194 @@
+#ifndef UPDRAFT_SDK_DEVICE_CLIENT_H_
+#define UPDRAFT_SDK_DEVICE_CLIENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/crypto.h"
+#include "sdk/device/downloader.h"
+#include "sdk/device/installer.h"
+#include "sdk/device/key_store.h"
+#include "sdk/device/state_store.h"
+#include "updraft/v1/auth.grpc.pb.h"
+#include "updraft/v1/catalog.grpc.pb.h"
+
+namespace updraft::device {
+
+// What the user is told when an offer has been handled, or that there was
+// nothing new. Every outcome except "nothing new" is also reported to the
+// catalog with its SCOMO result code.
+struct UpdateOutcome {
+  // The catalog had no update; the other fields are empty.
+  bool nothing_new = false;
+  v1::Release release;
+  // OVERWRITE or FRESH_INSTALL: what the install did, else what was offered.
+  v1::OfferKind kind = v1::OFFER_KIND_UNSPECIFIED;
+  v1::ResultCode result = v1::RESULT_CODE_UNSPECIFIED;
+  // The reason for a failure, or a summary of what happened.
+  std::string message;
+  // DC IDs registered in Inventory/Deployed (success only).
+  std::vector<std::string> dc_ids;
+  std::string install_location;
+  std::string report_id;
+  // True once the catalog acknowledged the report; otherwise the report
+  // stays persisted and is re-sent (same report_id) by the next run.
+  bool reported = false;
+  std::string report_error;
+
+  bool success() const { return result == v1::SUCCESS; }
+};
+
+// One step of the active-upgrade flow, for a progress display.
+struct ProgressEvent {
+  enum class Step {
+    kLoggedIn,
+    kFoundUpdate,
+    kConsented,
+    kDownloading,
+    kVerified,
+    kInstalled,
+    kConfigured,
+    kComponentsRegistered,
+    kReported,
+  };
+  Step step = Step::kLoggedIn;
+  // The offer being handled (valid during the callback only); null for
+  // kLoggedIn and for re-sent reports.
+  const v1::Offer* offer = nullptr;
+  // 1-based position of the offer among `offer_count`.
+  int offer_index = 0;
+  int offer_count = 0;
+  // kLoggedIn: how long the new token is valid.
+  absl::Duration token_lifetime;
+  // kDownloading, kVerified.
+  DownloadProgressInfo download;
+  // kInstalled, kConfigured.
+  std::string install_location;
+  int settings_applied = 0;
+  // kComponentsRegistered.
+  std::vector<std::string> dc_ids;
+  // kReported.
+  v1::ResultCode result = v1::RESULT_CODE_UNSPECIFIED;
+  std::string report_id;
+  // kReported: the catalog had already recorded this report_id.
+  bool duplicate = false;
+  // kReported: a report persisted by an earlier run, re-sent now; `release`
+  // names what it was about.
+  bool resent = false;
+  v1::Release release;
+};
+
+// The device SDK's entry point: the device side of the active-upgrade flow
+// (design.md section 1): login -> check -> consent -> download (chunked,
+// verified, resumable) -> install -> configure -> assign DC IDs -> report ->
+// tell the user. Transport is gRPC to auth, catalog and download; the
+// platform pieces (key storage, installing) come in through interfaces; the
+// SCOMO tree lives in a StateStore in `state_dir`.
+//
+// Not thread-safe: one flow at a time.
+class Client {
+ public:
+  struct Options {
+    std::string device_id;
+    std::shared_ptr<grpc::Channel> auth_channel;
+    std::shared_ptr<grpc::Channel> catalog_channel;
+    // Channel to the download server an offer names (Offer.download_target).
+    std::function<std::shared_ptr<grpc::Channel>(const std::string& target)>
+        download_channel_factory;
+    // Not owned; must outlive the client.
+    KeyStore* key_store = nullptr;
+    Installer* installer = nullptr;
+    std::string state_dir;
+    v1::DeviceAttributes attributes;
+    // Asked for every offer; false declines it (reported as USER_CANCELLED).
+    std::function<bool(const v1::Offer&)> consent;
+    // Optional.
+    std::function<void(const UpdateOutcome&)> on_result;
+    std::function<void(const ProgressEvent&)> on_progress;
+    // Optional; the real clock by default. Decides token reuse.
+    const Clock* clock = nullptr;
+
+    // When set, used instead of every offer's download_target.
+    std::string download_target_override;
+    absl::Duration rpc_timeout = absl::Seconds(30);
+    // A token is renewed this long before it expires (at most a quarter of
+    // its lifetime).
+    absl::Duration token_refresh_margin = absl::Minutes(1);
+    // Downloader tuning (see downloader.h); `sleep` lets tests skip waits.
+    int max_stream_retries = 3;
+    absl::Duration retry_backoff = absl::Milliseconds(500);
+    std::function<void(absl::Duration)> sleep;
+  };
+
+  // Loads (or generates) the device key and opens the state directory.
+  // INVALID_ARGUMENT names a missing option; DATA_LOSS for a corrupt state
+  // file.
+  static absl::StatusOr<std::unique_ptr<Client>> Create(Options options);
+
+  // Logs in unless a cached token is still good: GetChallenge, sign
+  // LoginMessage(device_id, nonce) with the device key, Login.
+  // UNAUTHENTICATED says what to check when auth rejects the device.
+  absl::Status Login();
+
+  // Sends the persisted inventory (Delivered + Deployed) and the device
+  // attributes; returns every applicable offer (empty: nothing new).
+  absl::StatusOr<std::vector<v1::Offer>> CheckForUpdates();
+
+  // The whole flow for every offer (see the class comment). Outcomes of the
+  // offers, or a single "nothing new" outcome; each also goes to on_result.
+  // An error means the flow could not start (login, catalog unreachable);
+  // failures of individual offers are outcomes, not errors.
+  absl::StatusOr<std::vector<UpdateOutcome>> RunActiveUpgrade();
+
+  // Sends the reports a previous run persisted but could not deliver, with
+  // their original report_id. Returns how many are still pending.
+  absl::StatusOr<int> ResendPendingReports();
+
+  const std::string& public_key() const { return key_->public_key(); }
+  v1::DeviceLocalState LocalState() const { return state_->Snapshot(); }
+
+ private:
+  Client(Options options, Ed25519KeyPair key, std::unique_ptr<StateStore> state);
+
+  absl::StatusOr<std::string> AccessToken();
+  // Runs `rpc` with the access token; on UNAUTHENTICATED logs in again and
+  // retries once.
+  grpc::Status WithToken(const std::function<grpc::Status(grpc::ClientContext&)>& rpc,
+                         absl::Status* login_error);
+  void Emit(ProgressEvent event) const;
+  UpdateOutcome HandleOffer(const v1::Offer& offer, int index, int count);
+  absl::StatusOr<std::string> Download(const v1::Offer& offer, Downloader& downloader);
+  // A new report (fresh report_id, set on `out`) of `out` with the Deployed
+  // nodes of `state`.
+  v1::LocalPendingReport NewReport(UpdateOutcome& out, const v1::DeviceLocalState& state) const;
+  // Persists (unless `persisted_report` was already saved) and sends the
+  // report of `outcome`, then tells the user.
+  UpdateOutcome Finish(UpdateOutcome outcome, const v1::Offer* offer, int index, int count,
+                       std::optional<v1::LocalPendingReport> persisted_report = std::nullopt);
+  // Sends one persisted report; OK when the catalog acknowledged it or
+  // rejected it for good (then `*error` says why); the report is then no
+  // longer pending.
+  absl::Status SendReport(const v1::LocalPendingReport& report, bool* duplicate,
+                          std::string* error);
+
+  Options options_;
+  std::optional<Ed25519KeyPair> key_;
+  std::unique_ptr<StateStore> state_;
+  std::unique_ptr<v1::Auth::StubInterface> auth_;
+  std::unique_ptr<v1::DeviceCatalog::StubInterface> catalog_;
+  RealClock real_clock_;
+  std::string token_;
+  absl::Time token_renew_at_ = absl::InfinitePast();
+};
+
+}  // namespace updraft::device
+
+#endif  // UPDRAFT_SDK_DEVICE_CLIENT_H_

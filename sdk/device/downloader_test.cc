@@ -1,0 +1,232 @@
+#include "sdk/device/downloader.h"
+
+#include <sys/stat.h>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sdk/device/fake_services.h"
+#include "sdk/device/file_util.h"
+#include "sdk/device/result_code.h"
+#include "sdk/device/test_util.h"
+
+namespace updraft::device {
+namespace {
+
+using ::testing::ElementsAre;
+
+constexpr uint32_t kChunk = 1000;
+
+std::string Payload(size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + i / 7) & 0xff);
+  return s;
+}
+
+int64_t FileSize(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? st.st_size : -1;
+}
+
+class DownloaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = Payload(7 * kChunk + 345);  // 8 chunks, the last one short
+    manifest_ = testutil::MakeManifest(data_, kChunk);
+    service_.AddArtifact(data_, kChunk);
+    server_ = testutil::StartInProcess({&service_});
+    stub_ = v1::Download::NewStub(server_.channel);
+    state_dir_ = testutil::NewTempDir("dl");
+  }
+
+  void TearDown() override { server_.server->Shutdown(); }
+
+  std::unique_ptr<Downloader> NewDownloader(int retries = 3) {
+    auto state = StateStore::Open(state_dir_);
+    EXPECT_TRUE(state.ok()) << state.status();
+    state_ = *std::move(state);
+    Downloader::Options options;
+    options.stub = stub_.get();
+    options.state = state_.get();
+    options.max_stream_retries = retries;
+    options.sleep = [this](absl::Duration d) { sleeps_.push_back(d); };
+    options.on_progress = [this](const DownloadProgressInfo& p) { progress_.push_back(p); };
+    auto d = Downloader::Create(std::move(options));
+    EXPECT_TRUE(d.ok()) << d.status();
+    return *std::move(d);
+  }
+
+  uint32_t RecordedChunks() {
+    const v1::DeviceLocalState snapshot = state_->Snapshot();
+    for (const auto& p : snapshot.downloads()) {
+      if (p.artifact_sha256() == manifest_.sha256()) return p.verified_chunks();
+    }
+    return 0;
+  }
+
+  std::string data_;
+  v1::ArtifactManifest manifest_;
+  testutil::FakeDownloadService service_{nullptr};
+  testutil::InProcessServer server_;
+  std::unique_ptr<v1::Download::Stub> stub_;
+  std::string state_dir_;
+  std::unique_ptr<StateStore> state_;
+  std::vector<absl::Duration> sleeps_;
+  std::vector<DownloadProgressInfo> progress_;
+};
+
+TEST_F(DownloaderTest, DownloadsAndVerifies) {
+  auto d = NewDownloader();
+  auto path = d->Fetch("r_1", manifest_, "tok");
+  ASSERT_TRUE(path.ok()) << path.status();
+  EXPECT_EQ(*path, absl::StrCat(state_dir_, "/downloads/", manifest_.sha256()));
+  EXPECT_EQ(testutil::ReadOrMissing(*path), data_);
+  EXPECT_FALSE(PathExists(d->PartPath(manifest_.sha256())));
+  EXPECT_THAT(service_.requested_offsets(), ElementsAre(0));
+  ASSERT_EQ(progress_.size(), 8u);
+  EXPECT_EQ(progress_[2].chunks_done, 3u);
+  EXPECT_EQ(progress_[2].bytes_done, 3 * kChunk);
+  EXPECT_EQ(progress_.back().chunks_done, 8u);
+  EXPECT_EQ(progress_.back().chunks_total, 8u);
+  EXPECT_EQ(progress_.back().bytes_done, static_cast<int64_t>(data_.size()));
+  EXPECT_EQ(state_->Snapshot().downloads_size(), 0);  // progress cleared when complete
+
+  // A second fetch finds the complete file and does not download again.
+  auto again = d->Fetch("r_1", manifest_, "tok");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(service_.requested_offsets().size(), 1u);
+}
+
+TEST_F(DownloaderTest, TamperedChunkIsDataLossAndDiscarded) {
+  service_.TamperChunk(3);
+  auto d = NewDownloader();
+  auto path = d->Fetch("r_1", manifest_, "tok");
+  ASSERT_EQ(path.status().code(), absl::StatusCode::kDataLoss) << path.status();
+  EXPECT_EQ(path.status().message(),
+            absl::StrCat("chunk 3 of ", manifest_.sha256(), " does not match the release manifest"));
+  EXPECT_EQ(ResultCodeOf(path.status(), v1::RESULT_CODE_UNSPECIFIED),
+            v1::PACKAGE_VALIDATION_FAILED);
+  EXPECT_FALSE(PathExists(d->ArtifactPath(manifest_.sha256())));
+  // Only the three good chunks are kept and recorded.
+  EXPECT_EQ(FileSize(d->PartPath(manifest_.sha256())), 3 * kChunk);
+  EXPECT_EQ(RecordedChunks(), 3u);
+  // A tampered stream is not retried.
+  EXPECT_EQ(service_.requested_offsets().size(), 1u);
+}
+
+TEST_F(DownloaderTest, DroppedStreamResumesFromTheNextChunk) {
+  service_.DropAfter(3, 1);
+  auto d = NewDownloader();
+  auto path = d->Fetch("r_1", manifest_, "tok");
+  ASSERT_TRUE(path.ok()) << path.status();
+  EXPECT_EQ(testutil::ReadOrMissing(*path), data_);
+  // Chunks 0-2 arrived before the drop: the retry asks for chunk 3 exactly.
+  EXPECT_THAT(service_.requested_offsets(), ElementsAre(0, 3 * kChunk));
+  EXPECT_EQ(service_.chunks_sent(), 8);
+  EXPECT_EQ(sleeps_.size(), 1u);
+}
+
+TEST_F(DownloaderTest, RestartResumesFromPersistedProgress) {
+  service_.DropAfter(3, 1);
+  {
+    auto d = NewDownloader(/*retries=*/0);
+    auto path = d->Fetch("r_1", manifest_, "tok");
+    EXPECT_EQ(path.status().code(), absl::StatusCode::kUnavailable) << path.status();
+    EXPECT_EQ(ResultCodeOf(path.status(), v1::RESULT_CODE_UNSPECIFIED),
+              v1::DOWNLOAD_SERVER_UNAVAILABLE);
+  }
+  // A new process: new StateStore and Downloader on the same directory.
+  auto d = NewDownloader();
+  EXPECT_EQ(RecordedChunks(), 3u);
+  auto path = d->Fetch("r_1", manifest_, "tok");
+  ASSERT_TRUE(path.ok()) << path.status();
+  EXPECT_EQ(testutil::ReadOrMissing(*path), data_);
+  EXPECT_THAT(service_.requested_offsets(), ElementsAre(0, 3 * kChunk));
+}
+
+TEST_F(DownloaderTest, RebootTruncatesUnrecordedAndCorruptBytes) {
+  service_.DropAfter(4, 1);
+  {
+    auto d = NewDownloader(/*retries=*/0);
+    ASSERT_FALSE(d->Fetch("r_1", manifest_, "tok").ok());
+  }
+  std::string part = absl::StrCat(state_dir_, "/downloads/", manifest_.sha256(), ".part");
+  ASSERT_EQ(FileSize(part), 4 * kChunk);
+  // Power loss: the tail of chunk 3 is garbage on disk and half a chunk 4
+  // was written without being recorded.
+  std::string on_disk = testutil::ReadOrMissing(part);
+  on_disk[3 * kChunk + 10] ^= 0x01;
+  on_disk += data_.substr(4 * kChunk, 500);
+  ASSERT_TRUE(WriteFileAtomically(part, on_disk).ok());
+
+  auto d = NewDownloader();
+  auto path = d->Fetch("r_1", manifest_, "tok");
+  ASSERT_TRUE(path.ok()) << path.status();
+  EXPECT_EQ(testutil::ReadOrMissing(*path), data_);
+  // Chunk 3 failed re-verification, so the resume starts there.
+  EXPECT_THAT(service_.requested_offsets(), ElementsAre(0, 3 * kChunk));
+}
+
+TEST_F(DownloaderTest, GivesUpAfterBoundedRetriesWithoutProgress) {
+  service_.DropAfter(0, 100);
+  auto d = NewDownloader(/*retries=*/2);
+  auto path = d->Fetch("r_1", manifest_, "tok");
+  EXPECT_EQ(path.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ResultCodeOf(path.status(), v1::RESULT_CODE_UNSPECIFIED),
+            v1::DOWNLOAD_SERVER_UNAVAILABLE);
+  EXPECT_EQ(service_.requested_offsets().size(), 3u);
+  ASSERT_EQ(sleeps_.size(), 2u);
+  EXPECT_EQ(sleeps_[1], 2 * sleeps_[0]);
+}
+
+TEST_F(DownloaderTest, ManifestThatTheArtifactDoesNotMatch) {
+  // The chunks verify but the manifest's whole-file hash is wrong.
+  v1::ArtifactManifest m = manifest_;
+  m.set_sha256(std::string(64, 'e'));
+  service_.AddArtifact(data_, kChunk, m.sha256());
+  auto d = NewDownloader();
+  auto path = d->Fetch("r_1", m, "tok");
+  EXPECT_EQ(path.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_FALSE(PathExists(d->ArtifactPath(m.sha256())));
+  EXPECT_FALSE(PathExists(d->PartPath(m.sha256())));
+}
+
+TEST_F(DownloaderTest, UnknownArtifactIsAServerError) {
+  v1::ArtifactManifest m = testutil::MakeManifest("something else", kChunk);
+  auto d = NewDownloader();
+  auto path = d->Fetch("r_1", m, "tok");
+  EXPECT_EQ(path.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ResultCodeOf(path.status(), v1::RESULT_CODE_UNSPECIFIED), v1::DOWNLOAD_SERVER_ERROR);
+  EXPECT_EQ(service_.requested_offsets().size(), 1u);
+}
+
+TEST_F(DownloaderTest, RejectsInconsistentManifests) {
+  auto d = NewDownloader();
+  v1::ArtifactManifest m = manifest_;
+  m.set_sha256("ABC");
+  EXPECT_EQ(d->Fetch("r", m, "t").status().code(), absl::StatusCode::kInvalidArgument);
+  m = manifest_;
+  m.set_chunk_size(0);
+  EXPECT_EQ(d->Fetch("r", m, "t").status().code(), absl::StatusCode::kInvalidArgument);
+  m = manifest_;
+  m.mutable_chunk_sha256()->RemoveLast();
+  EXPECT_EQ(d->Fetch("r", m, "t").status().code(), absl::StatusCode::kInvalidArgument);
+  m = manifest_;
+  m.set_chunk_sha256(0, "short");
+  EXPECT_EQ(d->Fetch("r", m, "t").status().code(), absl::StatusCode::kInvalidArgument);
+  m = manifest_;
+  m.set_size(-1);
+  EXPECT_EQ(d->Fetch("r", m, "t").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(service_.requested_offsets().empty());
+}
+
+TEST_F(DownloaderTest, EmptyArtifact) {
+  service_.AddArtifact("", kChunk);
+  auto d = NewDownloader();
+  auto path = d->Fetch("r_1", testutil::MakeManifest("", kChunk), "tok");
+  ASSERT_TRUE(path.ok()) << path.status();
+  EXPECT_EQ(testutil::ReadOrMissing(*path), "");
+}
+
+}  // namespace
+}  // namespace updraft::device

@@ -1,0 +1,164 @@
+// device_sim: a simulated handset running the device SDK's active upgrade
+// against the dev services, printing each step as a person reads it.
+//
+//   device_sim --device_id=phone-0001 --key_file=/tmp/phone-0001.key
+//       --state_dir=/tmp/phone-0001/state --install_dir=/tmp/phone-0001/apps
+//   device_sim --key_file=/tmp/phone-0001.key --print_public_key
+//
+// Exit code: 0 success or nothing new, 1 a failed (or declined) update,
+// 2 bad flags, unreachable services or a result that could not be reported.
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/flags.h"
+#include "sdk/device/client.h"
+#include "sdk/device/directory_installer.h"
+#include "sdk/device/file_key_store.h"
+#include "tools/device_sim/progress_printer.h"
+
+ABSL_FLAG(std::string, device_id, "", "Device ID registered with auth, e.g. phone-0001.");
+ABSL_FLAG(std::string, key_file, "",
+          "File with the device's Ed25519 private key (base64url); generated if missing.");
+ABSL_FLAG(std::string, auth_address, "127.0.0.1:7401", "Auth service address.");
+ABSL_FLAG(std::string, catalog_address, "127.0.0.1:7402", "Catalog service address.");
+ABSL_FLAG(std::string, download_address, "",
+          "Download service address; empty uses the one each offer names.");
+ABSL_FLAG(std::string, state_dir, "", "Directory for the device's SCOMO state and downloads.");
+ABSL_FLAG(std::string, install_dir, "", "Directory standing for the handset's installed apps.");
+ABSL_FLAG(std::string, consent, "yes", "The user's answer to every offer: yes or no.");
+ABSL_FLAG(std::string, model, "sim-phone", "Device model attribute.");
+ABSL_FLAG(std::string, os_version, "1.0", "Device OS version attribute.");
+ABSL_FLAG(std::string, carrier, "", "Device carrier attribute.");
+ABSL_FLAG(bool, print_public_key, false,
+          "Print the base64url raw public key (generating the key if needed) and exit.");
+
+namespace updraft::device_sim {
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kUpdateFailed = 1;
+constexpr int kUsageOrConnection = 2;
+
+int Fail(const std::string& message) {
+  fprintf(stderr, "device_sim: %s\n", message.c_str());
+  return kUsageOrConnection;
+}
+
+// absl exits with 1 on an unknown flag or a bad value; we promise 2.
+bool FlagsValid(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (!absl::StartsWith(arg, "-")) continue;
+    absl::string_view name = absl::StripPrefix(absl::StripPrefix(arg, "-"), "-");
+    size_t eq = name.find('=');
+    absl::string_view value = eq == absl::string_view::npos ? "" : name.substr(eq + 1);
+    name = name.substr(0, eq);
+    if (name == "help" || name == "helpfull" || name == "version" || name == "helpshort") continue;
+    if (absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name)) {
+      std::string error;
+      if (eq != absl::string_view::npos && !flag->ParseFrom(value, &error)) {
+        fprintf(stderr, "device_sim: bad value for --%s: %s\n", std::string(name).c_str(),
+                error.c_str());
+        return false;
+      }
+      continue;
+    }
+    if (absl::StartsWith(name, "no") && absl::FindCommandLineFlag(name.substr(2)) != nullptr) {
+      continue;
+    }
+    fprintf(stderr, "device_sim: unknown flag --%s\n", std::string(name).c_str());
+    return false;
+  }
+  return true;
+}
+
+int Run() {
+  const std::string key_file = absl::GetFlag(FLAGS_key_file);
+  if (key_file.empty()) return Fail("--key_file is required");
+  device::FileKeyStore keys(key_file);
+  if (absl::GetFlag(FLAGS_print_public_key)) {
+    absl::StatusOr<Ed25519KeyPair> key = keys.LoadOrGenerate();
+    if (!key.ok()) return Fail(std::string(key.status().message()));
+    printf("%s\n", absl::WebSafeBase64Escape(key->public_key()).c_str());
+    return kOk;
+  }
+  const std::string device_id = absl::GetFlag(FLAGS_device_id);
+  const std::string consent = absl::GetFlag(FLAGS_consent);
+  if (device_id.empty()) return Fail("--device_id is required");
+  if (absl::GetFlag(FLAGS_state_dir).empty()) return Fail("--state_dir is required");
+  if (absl::GetFlag(FLAGS_install_dir).empty()) return Fail("--install_dir is required");
+  if (consent != "yes" && consent != "no") return Fail("--consent must be yes or no");
+
+  auto installer = device::DirectoryInstaller::Create({.root = absl::GetFlag(FLAGS_install_dir)});
+  if (!installer.ok()) return Fail(std::string(installer.status().message()));
+  ProgressPrinter printer(device_id, [](const std::string& line) {
+    printf("%s\n", line.c_str());
+    fflush(stdout);
+  });
+
+  auto channel = [](const std::string& target) {
+    return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  };
+  device::Client::Options options;
+  options.device_id = device_id;
+  options.auth_channel = channel(absl::GetFlag(FLAGS_auth_address));
+  options.catalog_channel = channel(absl::GetFlag(FLAGS_catalog_address));
+  options.download_channel_factory = channel;
+  options.download_target_override = absl::GetFlag(FLAGS_download_address);
+  options.key_store = &keys;
+  options.installer = installer->get();
+  options.state_dir = absl::GetFlag(FLAGS_state_dir);
+  options.attributes.set_model(absl::GetFlag(FLAGS_model));
+  options.attributes.set_os_version(absl::GetFlag(FLAGS_os_version));
+  options.attributes.set_carrier(absl::GetFlag(FLAGS_carrier));
+  options.consent = [&](const v1::Offer& offer) {
+    bool yes = consent == "yes";
+    printer.OnConsent(offer, yes);
+    return yes;
+  };
+  options.on_progress = [&](const device::ProgressEvent& e) { printer.OnProgress(e); };
+  options.on_result = [&](const device::UpdateOutcome& o) { printer.OnResult(o); };
+
+  auto client = device::Client::Create(std::move(options));
+  if (!client.ok()) return Fail(std::string(client.status().message()));
+  auto outcomes = (*client)->RunActiveUpgrade();
+  if (!outcomes.ok()) {
+    std::string hint;
+    if (absl::IsUnavailable(outcomes.status()) || absl::IsDeadlineExceeded(outcomes.status())) {
+      hint = absl::StrCat(" (are auth at ", absl::GetFlag(FLAGS_auth_address), " and catalog at ",
+                          absl::GetFlag(FLAGS_catalog_address), " running?)");
+    }
+    printer.Line(absl::StrCat("error: ", outcomes.status().message(), hint));
+    return kUsageOrConnection;
+  }
+  int code = kOk;
+  for (const device::UpdateOutcome& o : *outcomes) {
+    if (o.nothing_new) continue;
+    if (!o.success()) code = kUpdateFailed;
+    if (!o.reported && code == kOk) code = kUsageOrConnection;
+  }
+  return code;
+}
+
+}  // namespace
+}  // namespace updraft::device_sim
+
+int main(int argc, char** argv) {
+  if (!updraft::device_sim::FlagsValid(argc, argv)) return 2;
+  std::vector<char*> positional = updraft::ParseFlagsWithEnvironment(argc, argv);
+  if (positional.size() > 1) {
+    fprintf(stderr, "device_sim: unexpected argument %s\n", positional[1]);
+    return 2;
+  }
+  return updraft::device_sim::Run();
+}
