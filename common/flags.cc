@@ -6,6 +6,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace updraft {
@@ -25,6 +26,16 @@ absl::Status ApplyFlagEnvironment() {
     }
   }
   return absl::OkStatus();
+}
+
+bool ParseHostPort(absl::string_view address, std::string* host, int* port) {
+  size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos || colon == 0) return false;
+  int p = 0;
+  if (!absl::SimpleAtoi(address.substr(colon + 1), &p) || p <= 0 || p >= 65536) return false;
+  *host = std::string(address.substr(0, colon));
+  *port = p;
+  return true;
 }
 
 std::vector<char*> ParseFlagsWithEnvironment(int argc, char** argv) {

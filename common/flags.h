@@ -19,6 +19,9 @@ std::string EnvVarForFlag(absl::string_view flag_name);
 // error naming the variable.
 absl::Status ApplyFlagEnvironment();
 
+// Splits "host:port" (port 1..65535) for flags such as --redis.
+bool ParseHostPort(absl::string_view address, std::string* host, int* port);
+
 // ApplyFlagEnvironment() then absl::ParseCommandLine(); exits with a message
 // on a bad value. Returns the positional arguments.
 std::vector<char*> ParseFlagsWithEnvironment(int argc, char** argv);

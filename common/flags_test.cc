@@ -29,5 +29,16 @@ TEST(FlagsTest, BadValueNamesTheVariable) {
   unsetenv("UPDRAFT_UPDRAFT_TEST_PORT");
 }
 
+TEST(FlagsTest, ParsesHostPort) {
+  std::string host;
+  int port = 0;
+  EXPECT_TRUE(ParseHostPort("127.0.0.1:6379", &host, &port));
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 6379);
+  for (const char* bad : {"", "6379", ":6379", "h:", "h:0", "h:65536", "h:x"}) {
+    EXPECT_FALSE(ParseHostPort(bad, &host, &port)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace updraft

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "common/json.h"
 
 namespace updraft {
 namespace {
@@ -24,69 +25,20 @@ absl::string_view LevelName(Logger::Level level) {
 
 }  // namespace
 
-Logger::Level ParseLogLevel(absl::string_view name) {
+bool ParseLogLevel(absl::string_view name, Logger::Level* level) {
   std::string n = absl::AsciiStrToLower(name);
-  if (n == "debug") return Logger::Level::kDebug;
-  if (n == "warning" || n == "warn") return Logger::Level::kWarning;
-  if (n == "error") return Logger::Level::kError;
-  return Logger::Level::kInfo;
-}
-
-namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0.
-size_t Utf8SequenceLength(absl::string_view s, size_t i) {
-  unsigned char c = s[i];
-  size_t n = c > 0xf4 ? 0 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
+  if (n == "debug") {
+    *level = Logger::Level::kDebug;
+  } else if (n == "info") {
+    *level = Logger::Level::kInfo;
+  } else if (n == "warning") {
+    *level = Logger::Level::kWarning;
+  } else if (n == "error") {
+    *level = Logger::Level::kError;
+  } else {
+    return false;
   }
-  unsigned char c1 = s[i + 1];
-  if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) ||
-      (c == 0xf4 && c1 > 0x8f)) {
-    return 0;  // overlong, surrogate, or beyond U+10FFFF
-  }
-  return n;
-}
-
-}  // namespace
-
-std::string JsonEscape(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = s[i];
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else if (c < 0x80) {
-          out.push_back(static_cast<char>(c));
-        } else if (size_t n = Utf8SequenceLength(s, i); n > 0) {
-          out.append(s.data() + i, n);  // valid UTF-8 passes through
-          i += n - 1;
-        } else {
-          out += "\\ufffd";  // invalid byte: the replacement character
-        }
-    }
-  }
-  return out;
+  return true;
 }
 
 Logger::Logger(std::string service, const Clock* clock, FILE* out, Level min_level)

@@ -47,11 +47,9 @@ class Logger {
   absl::Mutex mu_;
 };
 
-// "debug", "info", "warning" or "error" (any case); anything else is info.
-Logger::Level ParseLogLevel(absl::string_view name);
-
-// Escapes a string for a JSON string literal (without the quotes).
-std::string JsonEscape(absl::string_view s);
+// Parses "debug", "info", "warning" or "error" (any case) for --log_level;
+// false for anything else.
+bool ParseLogLevel(absl::string_view name, Logger::Level* level);
 
 }  // namespace updraft
 

@@ -32,28 +32,6 @@ ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warni
 namespace updraft {
 namespace {
 
-bool ParseLogLevel(const std::string& name, Logger::Level* level) {
-  static const std::pair<const char*, Logger::Level> kLevels[] = {
-      {"debug", Logger::Level::kDebug},
-      {"info", Logger::Level::kInfo},
-      {"warning", Logger::Level::kWarning},
-      {"error", Logger::Level::kError}};
-  for (const auto& [n, l] : kLevels) {
-    if (name == n) {
-      *level = l;
-      return true;
-    }
-  }
-  return false;
-}
-
-bool ParseHostPort(const std::string& address, std::string* host, int* port) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  *host = address.substr(0, colon);
-  return absl::SimpleAtoi(address.substr(colon + 1), port) && *port > 0 && *port < 65536;
-}
-
 int Run() {
   RealClock clock;
   Logger::Level level;

@@ -3,25 +3,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/json.h"
 #include "common/token.h"
 
 namespace updraft {
 namespace {
-
-void AppendJsonString(std::string* out, absl::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      absl::StrAppendFormat(out, "\\u%04x", c);
-    } else {
-      out->push_back(static_cast<char>(c));
-    }
-  }
-  out->push_back('"');
-}
 
 // Microseconds since the epoch, as PostgreSQL computes them.
 constexpr char kCreatedAtMicros[] = "(extract(epoch FROM created_at) * 1000000)::bigint";
@@ -29,17 +15,7 @@ constexpr char kCreatedAtMicros[] = "(extract(epoch FROM created_at) * 1000000):
 }  // namespace
 
 std::string AttributesToJson(const std::map<std::string, std::string>& attributes) {
-  std::string out = "{";
-  bool first = true;
-  for (const auto& [key, value] : attributes) {
-    if (!first) out.push_back(',');
-    first = false;
-    AppendJsonString(&out, key);
-    out.push_back(':');
-    AppendJsonString(&out, value);
-  }
-  out.push_back('}');
-  return out;
+  return JsonObject(attributes);
 }
 
 absl::StatusOr<DeviceRecord> PgDeviceRegistry::Register(const DeviceRecord& device) {

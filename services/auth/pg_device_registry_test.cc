@@ -102,7 +102,7 @@ TEST_F(PgDeviceRegistryTest, UnknownDeviceIsNotFound) {
 TEST(AttributesToJsonTest, EscapesQuotesBackslashesAndControls) {
   EXPECT_EQ(AttributesToJson({}), "{}");
   EXPECT_EQ(AttributesToJson({{"a", "x\"y\\z\n"}, {"b", "é"}}),
-            "{\"a\":\"x\\\"y\\\\z\\u000a\",\"b\":\"é\"}");
+            "{\"a\":\"x\\\"y\\\\z\\n\",\"b\":\"é\"}");
 }
 
 }  // namespace

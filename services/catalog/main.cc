@@ -24,30 +24,11 @@ ABSL_FLAG(std::string, public_download_target, "",
           "Download target sent to devices in offers; empty means --download_address.");
 ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warning or error.");
 
-namespace {
-
-bool ParseLevel(const std::string& name, updraft::Logger::Level* level) {
-  using Level = updraft::Logger::Level;
-  static const std::pair<const char*, Level> kLevels[] = {{"debug", Level::kDebug},
-                                                          {"info", Level::kInfo},
-                                                          {"warning", Level::kWarning},
-                                                          {"error", Level::kError}};
-  for (const auto& [n, l] : kLevels) {
-    if (name == n) {
-      *level = l;
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   updraft::BlockShutdownSignals();
   updraft::ParseFlagsWithEnvironment(argc, argv);
   updraft::Logger::Level level;
-  if (!ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+  if (!updraft::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
     fprintf(stderr, "--log_level must be debug, info, warning or error\n");
     return 2;
   }

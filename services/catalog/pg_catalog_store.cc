@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/json.h"
 #include "common/status_util.h"
 
 namespace updraft::catalog {
@@ -18,32 +19,8 @@ constexpr char kSelectRelease[] =
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 
 // Escapes a UTF-8 string for a JSON string literal.
-void AppendJsonString(std::string* out, absl::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      absl::StrAppendFormat(out, "\\u%04x", c);
-    } else {
-      out->push_back(static_cast<char>(c));
-    }
-  }
-  out->push_back('"');
-}
-
 std::string SettingsJson(const google::protobuf::Map<std::string, std::string>& settings) {
-  std::map<std::string, std::string> sorted(settings.begin(), settings.end());
-  std::string out = "{";
-  for (const auto& [key, value] : sorted) {
-    if (out.size() > 1) out.push_back(',');
-    AppendJsonString(&out, key);
-    out.push_back(':');
-    AppendJsonString(&out, value);
-  }
-  out.push_back('}');
-  return out;
+  return JsonObject(std::map<std::string, std::string>(settings.begin(), settings.end()));
 }
 
 // A PostgreSQL text[] literal, every element quoted.

@@ -3,8 +3,6 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "common/flags.h"
 #include "common/logger.h"
 #include "common/signals.h"
@@ -20,15 +18,17 @@ ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 int main(int argc, char** argv) {
   updraft::BlockShutdownSignals();
   updraft::ParseFlagsWithEnvironment(argc, argv);
+  updraft::Logger::Level level;
+  if (!updraft::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    fprintf(stderr, "--log_level must be debug, info, warning or error\n");
+    return 2;
+  }
   updraft::RealClock clock;
-  updraft::Logger logger("notifier", &clock, stderr,
-                         updraft::ParseLogLevel(absl::GetFlag(FLAGS_log_level)));
+  updraft::Logger logger("notifier", &clock, stderr, level);
   updraft::notifier::NotifierServer::Options o;
   o.listen_address = absl::GetFlag(FLAGS_listen);
   o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  std::pair<std::string, std::string> hp = absl::StrSplit(absl::GetFlag(FLAGS_redis), ':');
-  o.redis.host = hp.first;
-  if (!absl::SimpleAtoi(hp.second, &o.redis.port)) {
+  if (!updraft::ParseHostPort(absl::GetFlag(FLAGS_redis), &o.redis.host, &o.redis.port)) {
     logger.Error("--redis must be host:port", {{"value", absl::GetFlag(FLAGS_redis)}});
     return 2;
   }
