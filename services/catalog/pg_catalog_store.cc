@@ -263,11 +263,11 @@ absl::StatusOr<v1::DeviceState> PgCatalogStore::GetDeviceState(const std::string
     }
     pqxx::result history = txn.exec_params(
         "SELECT report_id, release_id, result_code, message, epoch FROM ("
-        " SELECT report_id, release_id, result_code, message, reported_at,"
+        " SELECT report_id, release_id, result_code, message, seq,"
         " floor(extract(epoch FROM reported_at))::bigint AS epoch"
         " FROM device_reports WHERE device_id = $1"
-        " ORDER BY reported_at DESC, report_id DESC LIMIT $2) latest"
-        " ORDER BY reported_at, report_id",
+        " ORDER BY seq DESC LIMIT $2) latest"
+        " ORDER BY seq",
         device_id, max_history);
     for (const auto& row : history) {
       v1::ResultRecord* h = state.add_history();

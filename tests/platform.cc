@@ -1,0 +1,356 @@
+#include "tests/platform.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_util.h"
+#include "common/token.h"
+#include "sdk/device/test_util.h"
+
+namespace updraft::e2e {
+namespace {
+
+constexpr absl::Duration kRpcTimeout = absl::Seconds(30);
+
+void SetDeadline(grpc::ClientContext& ctx) {
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + kRpcTimeout));
+}
+
+std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+}
+
+std::string Loopback(int port) { return absl::StrCat("127.0.0.1:", port); }
+
+// Runs a unary RPC with a deadline; the answer or the RPC's status.
+template <typename Response, typename Rpc>
+absl::StatusOr<Response> Call(Rpc rpc, const std::string& token = "") {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx);
+  if (!token.empty()) ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  Response response;
+  grpc::Status s = rpc(&ctx, &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return response;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
+  std::unique_ptr<Platform> p(new Platform());
+  UPDRAFT_ASSIGN_OR_RETURN(p->env_, TestEnv::Create());
+  p->logger_ = std::make_unique<Logger>("e2e", &p->clock_, stderr, Logger::Level::kWarning);
+  p->dir_ = device::testutil::NewTempDir("platform");
+  p->artifact_root_ = absl::StrCat(p->dir_, "/artifacts");
+
+  AuthServer::Options auth;
+  auth.listen_address = "127.0.0.1:0";
+  auth.metrics_listen = "";
+  auth.pg_uri = p->env_->pg_uri();
+  auth.redis_host = p->env_->redis_options().host;
+  auth.redis_port = p->env_->redis_options().port;
+  auth.redis_key_prefix = p->env_->redis_prefix();
+  auth.signing_key_file = absl::StrCat(p->dir_, "/token_signing.key");
+  auth.token_ttl = kTokenTtl;
+  auth.clock = &p->clock_;
+  auth.logger = p->logger_.get();
+  UPDRAFT_ASSIGN_OR_RETURN(p->auth_server_, AuthServer::Create(std::move(auth)));
+  p->auth_address_ = Loopback(p->auth_server_->port());
+
+  download::DownloadServer::Options download;
+  download.listen_address = "127.0.0.1:0";
+  download.metrics_listen = "";
+  download.artifact_root = p->artifact_root_;
+  download.auth_address = p->auth_address_;
+  download.clock = &p->clock_;
+  download.logger = p->logger_.get();
+  UPDRAFT_ASSIGN_OR_RETURN(p->download_server_,
+                           download::DownloadServer::Create(std::move(download)));
+  p->download_address_ = Loopback(p->download_server_->port());
+
+  catalog::CatalogServer::Options catalog;
+  catalog.listen_address = "127.0.0.1:0";
+  catalog.metrics_listen = "";
+  catalog.pg_uri = p->env_->pg_uri();
+  catalog.download_address = p->download_address_;
+  catalog.auth_address = p->auth_address_;
+  catalog.clock = &p->clock_;
+  catalog.logger = p->logger_.get();
+  UPDRAFT_ASSIGN_OR_RETURN(p->catalog_server_, catalog::CatalogServer::Create(std::move(catalog)));
+  p->catalog_address_ = Loopback(p->catalog_server_->port());
+
+  notifier::NotifierServer::Options notifier;
+  notifier.listen_address = "127.0.0.1:0";
+  notifier.metrics_listen = "";
+  notifier.redis = p->env_->redis_options();
+  notifier.redis_channel = absl::StrCat(p->env_->redis_prefix(), "announcements");
+  notifier.auth_address = p->auth_address_;
+  notifier.clock = &p->clock_;
+  notifier.logger = p->logger_.get();
+  UPDRAFT_ASSIGN_OR_RETURN(p->notifier_, notifier::NotifierServer::Create(std::move(notifier)));
+  p->notifier_address_ = Loopback(p->notifier_->port());
+
+  auto auth_channel = Channel(p->auth_address_);
+  auto catalog_channel = Channel(p->catalog_address_);
+  p->auth_ = v1::Auth::NewStub(auth_channel);
+  p->auth_admin_ = v1::AuthAdmin::NewStub(auth_channel);
+  p->catalog_admin_ = v1::CatalogAdmin::NewStub(catalog_channel);
+  p->device_catalog_ = v1::DeviceCatalog::NewStub(catalog_channel);
+  p->download_ = v1::Download::NewStub(Channel(p->download_address_));
+  p->notifier_api_ = v1::Notifier::NewStub(Channel(p->notifier_address_));
+  return p;
+}
+
+Platform::~Platform() {
+  // Streams first, then the servers that depend on others, then the data.
+  if (notifier_) notifier_->Shutdown();
+  if (catalog_server_) catalog_server_->Shutdown(absl::ZeroDuration());
+  if (download_server_) download_server_->Shutdown(absl::ZeroDuration());
+  if (auth_server_) auth_server_->Shutdown(absl::ZeroDuration());
+  notifier_.reset();
+  catalog_server_.reset();
+  download_server_.reset();
+  auth_server_.reset();
+  env_.reset();
+}
+
+std::string Platform::ArtifactObjectPath(const std::string& sha256) const {
+  return absl::StrCat(artifact_root_, "/objects/", sha256);
+}
+
+absl::Status Platform::RegisterDevice(const std::string& device_id, const std::string& public_key) {
+  v1::RegisterDeviceRequest request;
+  request.set_device_id(device_id);
+  request.set_ed25519_public_key(public_key);
+  return Call<v1::Device>([&](grpc::ClientContext* ctx, v1::Device* out) {
+           return auth_admin_->RegisterDevice(ctx, request, out);
+         })
+      .status();
+}
+
+absl::StatusOr<v1::ArtifactManifest> Platform::Upload(const std::string& data,
+                                                      uint32_t chunk_size) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx);
+  v1::ArtifactManifest manifest;
+  std::unique_ptr<grpc::ClientWriterInterface<v1::UploadRequest>> writer =
+      download_->Upload(&ctx, &manifest);
+  v1::UploadRequest header;
+  header.mutable_header()->set_size(static_cast<int64_t>(data.size()));
+  header.mutable_header()->set_sha256(Sha256Hex(data));
+  header.mutable_header()->set_chunk_size(chunk_size);
+  bool sent = writer->Write(header);
+  // Several messages, so the server assembles the artifact from pieces.
+  constexpr size_t kPiece = 5000;
+  for (size_t off = 0; sent && off < data.size(); off += kPiece) {
+    v1::UploadRequest piece;
+    piece.set_data(data.substr(off, kPiece));
+    sent = writer->Write(piece);
+  }
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  if (!s.ok()) return FromGrpcStatus(s);
+  return manifest;
+}
+
+absl::StatusOr<v1::Package> Platform::CreatePackage(const std::string& name,
+                                                    const std::string& author) {
+  v1::CreatePackageRequest request;
+  request.set_name(name);
+  request.set_author(author);
+  request.set_description(absl::StrCat(name, " by ", author));
+  return Call<v1::Package>([&](grpc::ClientContext* ctx, v1::Package* out) {
+    return catalog_admin_->CreatePackage(ctx, request, out);
+  });
+}
+
+absl::StatusOr<v1::Release> Platform::CreateRelease(const v1::CreateReleaseRequest& request) {
+  return Call<v1::Release>([&](grpc::ClientContext* ctx, v1::Release* out) {
+    return catalog_admin_->CreateRelease(ctx, request, out);
+  });
+}
+
+absl::StatusOr<v1::Release> Platform::PublishRelease(const std::string& release_id) {
+  v1::PublishReleaseRequest request;
+  request.set_release_id(release_id);
+  return Call<v1::Release>([&](grpc::ClientContext* ctx, v1::Release* out) {
+    return catalog_admin_->PublishRelease(ctx, request, out);
+  });
+}
+
+absl::StatusOr<v1::Release> Platform::GetRelease(const std::string& release_id) {
+  v1::GetReleaseRequest request;
+  request.set_release_id(release_id);
+  return Call<v1::Release>([&](grpc::ClientContext* ctx, v1::Release* out) {
+    return catalog_admin_->GetRelease(ctx, request, out);
+  });
+}
+
+absl::StatusOr<v1::DeviceState> Platform::GetDeviceState(const std::string& device_id) {
+  v1::GetDeviceStateRequest request;
+  request.set_device_id(device_id);
+  return Call<v1::DeviceState>([&](grpc::ClientContext* ctx, v1::DeviceState* out) {
+    return catalog_admin_->GetDeviceState(ctx, request, out);
+  });
+}
+
+absl::StatusOr<v1::Challenge> Platform::GetChallenge(const std::string& device_id) {
+  v1::GetChallengeRequest request;
+  request.set_device_id(device_id);
+  return Call<v1::Challenge>([&](grpc::ClientContext* ctx, v1::Challenge* out) {
+    return auth_->GetChallenge(ctx, request, out);
+  });
+}
+
+absl::StatusOr<v1::LoginResponse> Platform::Login(const std::string& device_id,
+                                                  const std::string& nonce,
+                                                  const std::string& signature) {
+  v1::LoginRequest request;
+  request.set_device_id(device_id);
+  request.set_nonce(nonce);
+  request.set_signature(signature);
+  return Call<v1::LoginResponse>([&](grpc::ClientContext* ctx, v1::LoginResponse* out) {
+    return auth_->Login(ctx, request, out);
+  });
+}
+
+absl::StatusOr<std::string> Platform::AccessToken(const std::string& device_id,
+                                                  const Ed25519KeyPair& key) {
+  UPDRAFT_ASSIGN_OR_RETURN(v1::Challenge challenge, GetChallenge(device_id));
+  UPDRAFT_ASSIGN_OR_RETURN(std::string signature,
+                           key.Sign(LoginMessage(device_id, challenge.nonce())));
+  UPDRAFT_ASSIGN_OR_RETURN(v1::LoginResponse login, Login(device_id, challenge.nonce(), signature));
+  return login.access_token();
+}
+
+absl::StatusOr<v1::CheckForUpdatesResponse> Platform::CheckForUpdates(
+    const std::string& token, const v1::CheckForUpdatesRequest& request) {
+  return Call<v1::CheckForUpdatesResponse>(
+      [&](grpc::ClientContext* ctx, v1::CheckForUpdatesResponse* out) {
+        return device_catalog_->CheckForUpdates(ctx, request, out);
+      },
+      token);
+}
+
+absl::StatusOr<std::vector<v1::Chunk>> Platform::Fetch(const std::string& token,
+                                                       const std::string& sha256, int64_t offset) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx);
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  v1::FetchRequest request;
+  request.set_sha256(sha256);
+  request.set_offset(offset);
+  std::unique_ptr<grpc::ClientReaderInterface<v1::Chunk>> reader = download_->Fetch(&ctx, request);
+  std::vector<v1::Chunk> chunks;
+  v1::Chunk chunk;
+  while (reader->Read(&chunk)) chunks.push_back(chunk);
+  grpc::Status s = reader->Finish();
+  if (!s.ok()) return FromGrpcStatus(s);
+  return chunks;
+}
+
+absl::StatusOr<std::unique_ptr<TestDevice>> TestDevice::Create(Platform& platform,
+                                                               const std::string& dir,
+                                                               Options options) {
+  std::unique_ptr<TestDevice> d(new TestDevice());
+  d->install_root_ = absl::StrCat(dir, "/handset");
+  d->key_store_ = std::make_unique<device::FileKeyStore>(absl::StrCat(dir, "/device.key"));
+  UPDRAFT_ASSIGN_OR_RETURN(Ed25519KeyPair key, d->key_store_->LoadOrGenerate());
+  d->key_ = std::move(key);
+  UPDRAFT_ASSIGN_OR_RETURN(d->installer_,
+                           device::DirectoryInstaller::Create({.root = d->install_root_}));
+
+  device::Client::Options o;
+  o.device_id = options.device_id;
+  o.auth_channel = Channel(platform.auth_address());
+  o.catalog_channel = Channel(platform.catalog_address());
+  o.download_channel_factory = [](const std::string& target) { return Channel(target); };
+  o.key_store = d->key_store_.get();
+  o.installer = d->installer_.get();
+  o.state_dir = absl::StrCat(dir, "/state");
+  o.attributes.set_model("e2e-phone");
+  o.attributes.set_os_version("14");
+  o.attributes.set_carrier("test-carrier");
+  TestDevice* raw = d.get();
+  const bool consent = options.consent;
+  o.consent = [raw, consent](const v1::Offer& offer) {
+    raw->offers_.push_back(offer);
+    return consent;
+  };
+  o.on_progress = [raw](const device::ProgressEvent& event) {
+    device::ProgressEvent copy = event;
+    copy.offer = nullptr;  // only valid during the callback
+    raw->events_.push_back(std::move(copy));
+  };
+  o.clock = options.clock != nullptr ? options.clock : &platform.clock();
+  o.download_target_override = options.download_target_override;
+  o.rpc_timeout = absl::Seconds(10);
+  o.retry_backoff = absl::Milliseconds(500);
+  o.sleep = [raw](absl::Duration wait) { raw->waits_.push_back(wait); };
+  UPDRAFT_ASSIGN_OR_RETURN(d->client_, device::Client::Create(std::move(o)));
+  return d;
+}
+
+std::string TestDevice::PackageDir(const std::string& package) const {
+  return installer_->PackageDir(package);
+}
+
+int TestDevice::Count(device::ProgressEvent::Step step) const {
+  int n = 0;
+  for (const device::ProgressEvent& e : events_) n += e.step == step ? 1 : 0;
+  return n;
+}
+
+RefusingAddress::RefusingAddress() {
+  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    address_ = Loopback(ntohs(addr.sin_port));
+  } else {
+    address_ = "127.0.0.1:1";
+  }
+}
+
+RefusingAddress::~RefusingAddress() {
+  if (fd_ >= 0) close(fd_);
+}
+
+DemoArtifact MakeDemoArtifact(const std::string& version) {
+  DemoArtifact a;
+  a.app_bin = PseudoRandomBytes(absl::StrCat("app.bin ", version), 9000);
+  a.libcodec = PseudoRandomBytes(absl::StrCat("libcodec.so ", version), 7000);
+  a.tar = device::testutil::BuildTar({device::testutil::File("app.bin", a.app_bin, 0755),
+                                      device::testutil::File("libcodec.so", a.libcodec)});
+  return a;
+}
+
+v1::DcInfo DemoDcInfo() {
+  v1::DcInfo dcinfo;
+  dcinfo.set_variant(v1::DcInfo::FILES);
+  v1::DcEntry* app = dcinfo.add_entries();
+  app->set_dc_id("DC_1");
+  app->add_files("app.bin");
+  v1::DcEntry* codec = dcinfo.add_entries();
+  codec->set_dc_id("DC_2");
+  codec->add_files("libcodec.so");
+  return dcinfo;
+}
+
+std::string PseudoRandomBytes(const std::string& seed, size_t size) {
+  std::string out;
+  for (int i = 0; out.size() < size; ++i) out += Sha256(absl::StrCat(seed, "/", i));
+  out.resize(size);
+  return out;
+}
+
+std::string ReadFile(const std::string& path) { return device::testutil::ReadOrMissing(path); }
+
+}  // namespace updraft::e2e
