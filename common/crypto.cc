@@ -1,7 +1,12 @@
 #include "common/crypto.h"
 
 #include <fcntl.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/param_build.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +32,60 @@ struct MdCtxDeleter {
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
 
+struct BnDeleter {
+  void operator()(BIGNUM* b) const { BN_free(b); }
+};
+struct BnCtxDeleter {
+  void operator()(BN_CTX* c) const { BN_CTX_free(c); }
+};
+struct EcGroupDeleter {
+  void operator()(EC_GROUP* g) const { EC_GROUP_free(g); }
+};
+struct EcPointDeleter {
+  void operator()(EC_POINT* p) const { EC_POINT_free(p); }
+};
+struct EcdsaSigDeleter {
+  void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
+};
+struct ParamBldDeleter {
+  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
+};
+struct ParamDeleter {
+  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
+};
+struct PkeyCtxDeleter {
+  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+};
+using BnPtr = std::unique_ptr<BIGNUM, BnDeleter>;
+
+const unsigned char* Bytes(absl::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+// An EVP_PKEY for a P-256 public key, optionally with its private scalar.
+// Null when the point is not on the curve or the encoding is wrong.
+PkeyPtr P256Pkey(absl::string_view pub, const BIGNUM* priv) {
+  if (pub.size() != kP256PublicKeySize || pub[0] != 0x04) return nullptr;
+  std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
+  if (!bld ||
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
+          1 ||
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, pub.data(),
+                                       pub.size()) != 1 ||
+      (priv != nullptr && OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv) != 1)) {
+    return nullptr;
+  }
+  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+                        params.get()) != 1) {
+    return nullptr;
+  }
+  return PkeyPtr(raw);
+}
 absl::StatusOr<std::string> RawPublicKey(EVP_PKEY* pkey) {
   std::string pub(kEd25519PublicKeySize, '\0');
   size_t len = pub.size();
@@ -90,6 +149,127 @@ bool Ed25519Verify(absl::string_view raw_public_key, absl::string_view message,
   return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
                           signature.size(), reinterpret_cast<const unsigned char*>(message.data()),
                           message.size()) == 1;
+}
+
+absl::StatusOr<EcdsaP256KeyPair> EcdsaP256KeyPair::Generate() {
+  for (;;) {
+    auto key = FromPrivateKey(RandomBytes(kP256PrivateKeySize));
+    // Out of range scalars (probability about 2^-32) are drawn again.
+    if (key.ok() || key.status().code() != absl::StatusCode::kInvalidArgument) return key;
+  }
+}
+
+absl::StatusOr<EcdsaP256KeyPair> EcdsaP256KeyPair::FromPrivateKey(absl::string_view raw) {
+  if (raw.size() != kP256PrivateKeySize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("P-256 private key must be 32 bytes, got ", raw.size()));
+  }
+  std::unique_ptr<EC_GROUP, EcGroupDeleter> group(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
+  std::unique_ptr<BN_CTX, BnCtxDeleter> bn_ctx(BN_CTX_new());
+  BnPtr d(BN_bin2bn(Bytes(raw), static_cast<int>(raw.size()), nullptr));
+  if (!group || !bn_ctx || !d) return absl::InternalError("P-256 setup failed");
+  if (BN_is_zero(d.get()) || BN_cmp(d.get(), EC_GROUP_get0_order(group.get())) >= 0) {
+    return absl::InvalidArgumentError("P-256 private key is out of range");
+  }
+  std::unique_ptr<EC_POINT, EcPointDeleter> q(EC_POINT_new(group.get()));
+  std::string pub(kP256PublicKeySize, '\0');
+  if (!q || EC_POINT_mul(group.get(), q.get(), d.get(), nullptr, nullptr, bn_ctx.get()) != 1 ||
+      EC_POINT_point2oct(group.get(), q.get(), POINT_CONVERSION_UNCOMPRESSED,
+                         reinterpret_cast<unsigned char*>(pub.data()), pub.size(),
+                         bn_ctx.get()) != kP256PublicKeySize) {
+    return absl::InternalError("cannot compute P-256 public key");
+  }
+  return EcdsaP256KeyPair(std::string(raw), std::move(pub));
+}
+
+absl::StatusOr<std::string> EcdsaP256KeyPair::Sign(absl::string_view message) const {
+  BnPtr d(BN_bin2bn(Bytes(private_key_), static_cast<int>(private_key_.size()), nullptr));
+  PkeyPtr pkey = d ? P256Pkey(public_key_, d.get()) : nullptr;
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!pkey || !ctx ||
+      EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey.get()) != 1) {
+    return absl::InternalError("P-256 sign init failed");
+  }
+  size_t len = 0;
+  if (EVP_DigestSign(ctx.get(), nullptr, &len, Bytes(message), message.size()) != 1) {
+    return absl::InternalError("P-256 sign failed");
+  }
+  std::string der(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(der.data()), &len, Bytes(message),
+                     message.size()) != 1) {
+    return absl::InternalError("P-256 sign failed");
+  }
+  const unsigned char* p = Bytes(der);
+  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(d2i_ECDSA_SIG(nullptr, &p, len));
+  if (!sig) return absl::InternalError("P-256 signature is not DER");
+  std::string out(kP256SignatureSize, '\0');
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), o, 32) != 32 ||
+      BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), o + 32, 32) != 32) {
+    return absl::InternalError("P-256 signature does not fit r || s");
+  }
+  return out;
+}
+
+bool EcdsaP256Verify(absl::string_view raw_public_key, absl::string_view message,
+                     absl::string_view signature) {
+  if (signature.size() != kP256SignatureSize) return false;
+  PkeyPtr pkey = P256Pkey(raw_public_key, nullptr);
+  if (!pkey) return false;
+  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(ECDSA_SIG_new());
+  BIGNUM* r = BN_bin2bn(Bytes(signature), 32, nullptr);
+  BIGNUM* s = BN_bin2bn(Bytes(signature) + 32, 32, nullptr);
+  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    return false;
+  }
+  unsigned char* der = nullptr;
+  int der_len = i2d_ECDSA_SIG(sig.get(), &der);
+  if (der_len <= 0) return false;
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  bool ok = ctx &&
+            EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey.get()) == 1 &&
+            EVP_DigestVerify(ctx.get(), der, static_cast<size_t>(der_len), Bytes(message),
+                             message.size()) == 1;
+  OPENSSL_free(der);
+  return ok;
+}
+
+absl::string_view KeyTypeName(KeyType type) {
+  return type == KeyType::kEcdsaP256 ? "ecdsa-p256" : "ed25519";
+}
+
+absl::StatusOr<KeyType> ParseKeyType(absl::string_view name) {
+  if (name == "ed25519") return KeyType::kEd25519;
+  if (name == "ecdsa-p256") return KeyType::kEcdsaP256;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown key type '", absl::CEscape(name), "'; expected ed25519 or ecdsa-p256"));
+}
+
+absl::Status ValidatePublicKey(KeyType type, absl::string_view raw_public_key) {
+  if (type == KeyType::kEd25519) {
+    if (raw_public_key.size() != kEd25519PublicKeySize) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("an Ed25519 public key is 32 raw bytes, got ", raw_public_key.size()));
+    }
+    return absl::OkStatus();
+  }
+  if (raw_public_key.size() != kP256PublicKeySize || raw_public_key[0] != 0x04) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a P-256 public key is the 65-byte uncompressed point (0x04 || X || Y), got ",
+                     raw_public_key.size(), " bytes"));
+  }
+  if (!P256Pkey(raw_public_key, nullptr)) {
+    return absl::InvalidArgumentError("the P-256 public key is not a point on the curve");
+  }
+  return absl::OkStatus();
+}
+
+bool VerifySignature(KeyType type, absl::string_view raw_public_key, absl::string_view message,
+                     absl::string_view signature) {
+  return type == KeyType::kEcdsaP256 ? EcdsaP256Verify(raw_public_key, message, signature)
+                                     : Ed25519Verify(raw_public_key, message, signature);
 }
 
 struct Sha256Hasher::State {

@@ -6,8 +6,7 @@
 
 namespace updraft {
 
-absl::StatusOr<std::string> AuthenticateDevice(const grpc::ServerContext& context,
-                                               TokenVerifier& verifier) {
+absl::StatusOr<absl::string_view> BearerToken(const grpc::ServerContext& context) {
   const auto& md = context.client_metadata();
   auto it = md.find("authorization");
   if (it == md.end()) {
@@ -17,7 +16,13 @@ absl::StatusOr<std::string> AuthenticateDevice(const grpc::ServerContext& contex
   if (!absl::StartsWith(value, "Bearer ")) {
     return absl::UnauthenticatedError("authorization metadata must be 'Bearer <token>'");
   }
-  auto claims = verifier.Verify(value.substr(7));
+  return value.substr(7);
+}
+
+absl::StatusOr<std::string> AuthenticateDevice(const grpc::ServerContext& context,
+                                               TokenVerifier& verifier) {
+  UPDRAFT_ASSIGN_OR_RETURN(absl::string_view token, BearerToken(context));
+  auto claims = verifier.Verify(token);
   if (!claims.ok()) return claims.status();
   return claims->subject;
 }

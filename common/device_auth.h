@@ -15,6 +15,10 @@
 
 namespace updraft {
 
+// The token of "authorization: Bearer <token>" in a call's metadata (a view
+// into the context's metadata); UNAUTHENTICATED when missing or malformed.
+absl::StatusOr<absl::string_view> BearerToken(const grpc::ServerContext& context);
+
 // Reads "authorization: Bearer <token>" from a call's metadata and verifies
 // it; UNAUTHENTICATED with a clear message otherwise. Returns the device ID.
 absl::StatusOr<std::string> AuthenticateDevice(const grpc::ServerContext& context,

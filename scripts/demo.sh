@@ -16,6 +16,8 @@ NOTIFIER=127.0.0.1:7404
 DB=updraft_demo
 DEMO="$RUN_DIR/demo"
 BIN="$ROOT/bazel-bin"
+# Development CA and certificates (scripts/dev-ca.sh); kept across runs.
+TLS="$RUN_DIR/tls"
 
 step() { printf '\n\033[1;36m### %s\033[0m\n' "$*"; }
 
@@ -31,25 +33,48 @@ redis-cli -h 127.0.0.1 -p "$REDIS_PORT" flushdb >/dev/null
 rm -rf "$DEMO"
 mkdir -p "$DEMO"/{artifacts,keys,device-state,handset,pkg} "$RUN_DIR/logs"
 
+step "TLS: development CA and certificates in .run/tls (scripts/dev-ca.sh; kept while valid)"
+scripts/dev-ca.sh "$TLS"
+
+# Every service serves TLS with its certificate, requires client certificates
+# signed by the dev CA (mutual TLS), and presents its own when calling others.
 start_service() {
   local name="$1"; shift
-  "$BIN/services/$name/$name" "$@" >"$RUN_DIR/logs/$name.log" 2>&1 &
+  "$BIN/services/$name/$name" "$@" --tls_cert="$TLS/$name.pem" --tls_key="$TLS/$name.key" \
+    --tls_ca="$TLS/ca.pem" --tls_require_client_cert \
+    --tls_client_cert="$TLS/$name.pem" --tls_client_key="$TLS/$name.key" \
+    >"$RUN_DIR/logs/$name.log" 2>&1 &
   CHILD_PIDS+=($!)
 }
+PROBE=("$BIN/tools/health_probe/health_probe" --tls_ca="$TLS/ca.pem"
+       --tls_client_cert="$TLS/operator.pem" --tls_client_key="$TLS/operator.key")
 
-step "Starting the four services (logs in .run/logs/, metrics on :9401-:9404/metrics)"
+step "Starting the four services with mutual TLS (logs in .run/logs/, metrics on :9401-:9404/metrics)"
 start_service auth --listen=$AUTH --metrics_listen=127.0.0.1:9401 --pg_uri="$(pg_uri $DB)" \
-  --redis=127.0.0.1:$REDIS_PORT --signing_key_file="$DEMO/keys/auth-signing.key"
-"$BIN/tools/health_probe/health_probe" --address=$AUTH --wait=30s
+  --redis=127.0.0.1:$REDIS_PORT --signing_key_file="$DEMO/keys/auth-signing.key" \
+  --bootstrap_admin_key_file="$DEMO/keys/admin.key"
+"${PROBE[@]}" --address=$AUTH --wait=30s
+
+# Operator API keys: auth created the first admin key (--bootstrap_admin_key_file);
+# with it, a publisher key for the release steps and a viewer key the catalog
+# uses to read manifests from the download service. Each is shown once.
+CTL=("$BIN/tools/updraftctl/updraftctl" --auth=$AUTH --catalog=$CATALOG --download=$DOWNLOAD
+     --tls_ca="$TLS/ca.pem" --tls_cert="$TLS/operator.pem" --tls_key="$TLS/operator.key")
+ADMIN=("${CTL[@]}" --api_key_file="$DEMO/keys/admin.key")
+PUBLISHER=("${CTL[@]}" --api_key_file="$DEMO/keys/publisher.key")
+"${ADMIN[@]}" create-api-key --name=publisher --role=publisher --out="$DEMO/keys/publisher.key"
+"${ADMIN[@]}" create-api-key --name=catalog --role=viewer --out="$DEMO/keys/catalog.key"
+
 start_service download --listen=$DOWNLOAD --metrics_listen=127.0.0.1:9403 \
-  --artifact_root="$DEMO/artifacts" --auth_address=$AUTH
+  --artifact_root="$DEMO/artifacts" --auth_address=$AUTH --redis=127.0.0.1:$REDIS_PORT
 start_service notifier --listen=$NOTIFIER --metrics_listen=127.0.0.1:9404 \
   --redis=127.0.0.1:$REDIS_PORT --auth_address=$AUTH
-"$BIN/tools/health_probe/health_probe" --address=$DOWNLOAD --wait=30s
+"${PROBE[@]}" --address=$DOWNLOAD --wait=30s
 start_service catalog --listen=$CATALOG --metrics_listen=127.0.0.1:9402 --pg_uri="$(pg_uri $DB)" \
-  --download_address=$DOWNLOAD --auth_address=$AUTH
-for a in $CATALOG $NOTIFIER; do "$BIN/tools/health_probe/health_probe" --address=$a --wait=30s; done
-echo "auth $AUTH, catalog $CATALOG, download $DOWNLOAD, notifier $NOTIFIER: all SERVING"
+  --download_address=$DOWNLOAD --auth_address=$AUTH --redis=127.0.0.1:$REDIS_PORT \
+  --api_key_file="$DEMO/keys/catalog.key"
+for a in $CATALOG $NOTIFIER; do "${PROBE[@]}" --address=$a --wait=30s; done
+echo "auth $AUTH, catalog $CATALOG, download $DOWNLOAD, notifier $NOTIFIER: all SERVING over TLS"
 
 if [ "$PLATFORM_ONLY" -eq 1 ]; then
   echo "Platform running; press Ctrl-C to stop."
@@ -57,10 +82,10 @@ if [ "$PLATFORM_ONLY" -eq 1 ]; then
   exit 0
 fi
 
-CTL=("$BIN/tools/updraftctl/updraftctl" --auth=$AUTH --catalog=$CATALOG --download=$DOWNLOAD)
 SIM=("$BIN/tools/device_sim/device_sim" --device_id=phone-0001 --key_file="$DEMO/keys/phone-0001.key"
      --auth_address=$AUTH --catalog_address=$CATALOG --state_dir="$DEMO/device-state"
-     --install_dir="$DEMO/handset" --consent=yes --model=Pixel-9 --os_version=15.0.0 --carrier=DemoTel)
+     --install_dir="$DEMO/handset" --consent=yes --model=Pixel-9 --os_version=15.0.0 --carrier=DemoTel
+     --tls_ca="$TLS/ca.pem" --tls_cert="$TLS/device.pem" --tls_key="$TLS/device.key")
 
 # A package: an application binary and a codec library, each its own DC.
 make_package() {
@@ -76,23 +101,29 @@ make_package() {
 publish() {
   local version="$1" package_id="$2" tarball sha release
   tarball="$(make_package "$version")"
-  "${CTL[@]}" upload --file="$tarball" --chunk_size=65536 | tee "$DEMO/upload.txt"
+  "${PUBLISHER[@]}" upload --file="$tarball" --chunk_size=65536 | tee "$DEMO/upload.txt"
   sha="$(awk '{print $2}' "$DEMO/upload.txt" | tr -d ':')"
-  release="$("${CTL[@]}" create-release --package_id="$package_id" --version="$version" \
+  release="$("${PUBLISHER[@]}" create-release --package_id="$package_id" --version="$version" \
     --artifact_sha256="$sha" --dc=DC_1=app.bin --dc=DC_2=libcodec.so \
     --setting=update_channel=stable --setting=telemetry=off)"
-  "${CTL[@]}" publish --release_id="$release"
+  "${PUBLISHER[@]}" publish --release_id="$release"
+  LAST_RELEASE="$release"
 }
 
 step "Publisher: create demo-app and publish 1.0.0 with components DC_1 (app.bin) and DC_2 (libcodec.so)"
-PKG="$("${CTL[@]}" create-package --name=demo-app --author="Acme Mobile" \
+PKG="$("${PUBLISHER[@]}" create-package --name=demo-app --author="Acme Mobile" \
   --description="Demo application with a codec library")"
 echo "package $PKG created"
 publish 1.0.0 "$PKG"
 
-step "Carrier: pre-provision device phone-0001 with its Ed25519 public key"
+step "Roles: the catalog's viewer key may read but not publish"
+if "${CTL[@]}" --api_key_file="$DEMO/keys/catalog.key" publish --release_id="$LAST_RELEASE"; then
+  die "a viewer key was allowed to publish"
+fi
+
+step "Carrier: pre-provision device phone-0001 with its Ed25519 public key (admin key)"
 PUB="$("${SIM[@]}" --print_public_key)"
-"${CTL[@]}" register-device --device_id=phone-0001 --public_key="$PUB" --attribute=model=Pixel-9
+"${ADMIN[@]}" register-device --device_id=phone-0001 --public_key="$PUB" --attribute=model=Pixel-9
 
 step "Device: active upgrade (sends its inventory, the server answers with what is new)"
 "${SIM[@]}"
@@ -107,10 +138,21 @@ step "Device: active upgrade again (overwrite of the installed version expected)
 "${SIM[@]}"
 
 step "Server's view of the device: Deployed components with their DC IDs, and results"
-"${CTL[@]}" device-state --device_id=phone-0001
+"${PUBLISHER[@]}" device-state --device_id=phone-0001
+
+step "Audit trail: who changed what, when (newest first)"
+"${ADMIN[@]}" audit --limit=6
 
 step "Handset directory"
 find "$DEMO/handset" -maxdepth 3 -not -path '*/.old-*' | sed "s|$DEMO/||" | sort
+
+step "Transport: plaintext, and TLS without a client certificate, are both refused"
+for extra in "" --tls_ca="$TLS/ca.pem"; do
+  if "$BIN/tools/health_probe/health_probe" --address=$CATALOG ${extra:+"$extra"} 2>/dev/null; then
+    die "catalog accepted a client with ${extra:-no TLS} and no client certificate"
+  fi
+done
+echo "refused as expected; with the dev CA and the operator certificate it answers SERVING"
 
 step "A few metrics (full set at http://127.0.0.1:9402/metrics and the other ports)"
 curl -s http://127.0.0.1:9402/metrics | grep -E '^updraft_(catalog|grpc_server_handled_total\{code="OK",method="/updraft.v1.DeviceCatalog)' | head -n 8 || true

@@ -14,7 +14,7 @@ DEBIAN_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev libabsl-dev
   libpqxx-dev libpq-dev libhiredis-dev prometheus-cpp-dev libssl-dev libarchive-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql redis-server curl
+  postgresql redis-server curl openssl
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -193,6 +193,7 @@ TEST_F(ValidationTest, UnknownArtifactIsNotFound) {
                StatusCode::kInvalidArgument, "artifact_sha256");
 
   grpc::ClientContext ctx;
+  ASSERT_TRUE(platform_->AuthorizeAsAdmin(&ctx).ok());
   v1::GetManifestRequest request;
   request.set_sha256(sha);
   v1::ArtifactManifest manifest;

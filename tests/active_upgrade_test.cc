@@ -313,6 +313,7 @@ TEST_F(ActiveUpgradeTest, IpPushAnnouncementReachesSubscribedDevice) {
     EXPECT_EQ(platform_->notifier_server().connected_devices(), 1u);
 
     grpc::ClientContext ctx;
+    ASSERT_TRUE(platform_->AuthorizeAsAdmin(&ctx).ok());
     v1::AnnounceRequest announce;
     announce.set_software_name("demo-app");
     announce.set_location("rel_42");

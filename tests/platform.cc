@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_util.h"
 #include "common/token.h"
@@ -37,6 +39,18 @@ absl::StatusOr<Response> Call(Rpc rpc, const std::string& token = "") {
   return response;
 }
 
+// Runs a management RPC with the operator's token.
+template <typename Response, typename Rpc>
+absl::StatusOr<Response> ManagementCall(OperatorTokenSource& op, Rpc rpc) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx);
+  UPDRAFT_RETURN_IF_ERROR(op.Authorize(&ctx));
+  Response response;
+  grpc::Status s = rpc(&ctx, &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return response;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
@@ -55,16 +69,34 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
   auth.redis_key_prefix = p->env_->redis_prefix();
   auth.signing_key_file = absl::StrCat(p->dir_, "/token_signing.key");
   auth.token_ttl = kTokenTtl;
+  auth.bootstrap_admin_key_file = absl::StrCat(p->dir_, "/admin.key");
   auth.clock = &p->clock_;
   auth.logger = p->logger_.get();
   UPDRAFT_ASSIGN_OR_RETURN(p->auth_server_, AuthServer::Create(std::move(auth)));
   p->auth_address_ = Loopback(p->auth_server_->port());
+  UPDRAFT_ASSIGN_OR_RETURN(std::string admin_key,
+                           ReadApiKeyFile(absl::StrCat(p->dir_, "/admin.key")));
+  p->operator_ = std::make_unique<OperatorTokenSource>(
+      v1::Auth::NewStub(Channel(p->auth_address_)), admin_key, &p->clock_);
+  // The catalog's own viewer key, for Download.GetManifest.
+  UPDRAFT_ASSIGN_OR_RETURN(
+      CreatedApiKey catalog_key,
+      p->auth_server_->admin().CreateApiKey(OperatorIdentity{"e2e", Role::kAdmin, ""},
+                                            "catalog", "viewer"));
+  std::string catalog_key_file = absl::StrCat(p->dir_, "/catalog.key");
+  {
+    std::ofstream out(catalog_key_file);
+    out << catalog_key.api_key << "\n";
+    if (!out.good()) return absl::InternalError("cannot write " + catalog_key_file);
+  }
 
   download::DownloadServer::Options download;
   download.listen_address = "127.0.0.1:0";
   download.metrics_listen = "";
   download.artifact_root = p->artifact_root_;
   download.auth_address = p->auth_address_;
+  download.redis = p->env_->redis_options();
+  download.redis_key_prefix = p->env_->redis_prefix();
   download.clock = &p->clock_;
   download.logger = p->logger_.get();
   UPDRAFT_ASSIGN_OR_RETURN(p->download_server_,
@@ -77,6 +109,9 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
   catalog.pg_uri = p->env_->pg_uri();
   catalog.download_address = p->download_address_;
   catalog.auth_address = p->auth_address_;
+  catalog.redis = p->env_->redis_options();
+  catalog.redis_key_prefix = p->env_->redis_prefix();
+  catalog.api_key_file = catalog_key_file;
   catalog.clock = &p->clock_;
   catalog.logger = p->logger_.get();
   UPDRAFT_ASSIGN_OR_RETURN(p->catalog_server_, catalog::CatalogServer::Create(std::move(catalog)));
@@ -88,6 +123,7 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
   notifier.redis = p->env_->redis_options();
   notifier.redis_channel = absl::StrCat(p->env_->redis_prefix(), "announcements");
   notifier.auth_address = p->auth_address_;
+  notifier.redis_key_prefix = p->env_->redis_prefix();
   notifier.clock = &p->clock_;
   notifier.logger = p->logger_.get();
   UPDRAFT_ASSIGN_OR_RETURN(p->notifier_, notifier::NotifierServer::Create(std::move(notifier)));
@@ -125,7 +161,7 @@ absl::Status Platform::RegisterDevice(const std::string& device_id, const std::s
   v1::RegisterDeviceRequest request;
   request.set_device_id(device_id);
   request.set_ed25519_public_key(public_key);
-  return Call<v1::Device>([&](grpc::ClientContext* ctx, v1::Device* out) {
+  return ManagementCall<v1::Device>(*operator_, [&](grpc::ClientContext* ctx, v1::Device* out) {
            return auth_admin_->RegisterDevice(ctx, request, out);
          })
       .status();
@@ -135,6 +171,7 @@ absl::StatusOr<v1::ArtifactManifest> Platform::Upload(const std::string& data,
                                                       uint32_t chunk_size) {
   grpc::ClientContext ctx;
   SetDeadline(ctx);
+  UPDRAFT_RETURN_IF_ERROR(operator_->Authorize(&ctx));
   v1::ArtifactManifest manifest;
   std::unique_ptr<grpc::ClientWriterInterface<v1::UploadRequest>> writer =
       download_->Upload(&ctx, &manifest);
@@ -162,13 +199,13 @@ absl::StatusOr<v1::Package> Platform::CreatePackage(const std::string& name,
   request.set_name(name);
   request.set_author(author);
   request.set_description(absl::StrCat(name, " by ", author));
-  return Call<v1::Package>([&](grpc::ClientContext* ctx, v1::Package* out) {
+  return ManagementCall<v1::Package>(*operator_, [&](grpc::ClientContext* ctx, v1::Package* out) {
     return catalog_admin_->CreatePackage(ctx, request, out);
   });
 }
 
 absl::StatusOr<v1::Release> Platform::CreateRelease(const v1::CreateReleaseRequest& request) {
-  return Call<v1::Release>([&](grpc::ClientContext* ctx, v1::Release* out) {
+  return ManagementCall<v1::Release>(*operator_, [&](grpc::ClientContext* ctx, v1::Release* out) {
     return catalog_admin_->CreateRelease(ctx, request, out);
   });
 }
@@ -176,7 +213,7 @@ absl::StatusOr<v1::Release> Platform::CreateRelease(const v1::CreateReleaseReque
 absl::StatusOr<v1::Release> Platform::PublishRelease(const std::string& release_id) {
   v1::PublishReleaseRequest request;
   request.set_release_id(release_id);
-  return Call<v1::Release>([&](grpc::ClientContext* ctx, v1::Release* out) {
+  return ManagementCall<v1::Release>(*operator_, [&](grpc::ClientContext* ctx, v1::Release* out) {
     return catalog_admin_->PublishRelease(ctx, request, out);
   });
 }
@@ -184,7 +221,7 @@ absl::StatusOr<v1::Release> Platform::PublishRelease(const std::string& release_
 absl::StatusOr<v1::Release> Platform::GetRelease(const std::string& release_id) {
   v1::GetReleaseRequest request;
   request.set_release_id(release_id);
-  return Call<v1::Release>([&](grpc::ClientContext* ctx, v1::Release* out) {
+  return ManagementCall<v1::Release>(*operator_, [&](grpc::ClientContext* ctx, v1::Release* out) {
     return catalog_admin_->GetRelease(ctx, request, out);
   });
 }
@@ -192,7 +229,7 @@ absl::StatusOr<v1::Release> Platform::GetRelease(const std::string& release_id) 
 absl::StatusOr<v1::DeviceState> Platform::GetDeviceState(const std::string& device_id) {
   v1::GetDeviceStateRequest request;
   request.set_device_id(device_id);
-  return Call<v1::DeviceState>([&](grpc::ClientContext* ctx, v1::DeviceState* out) {
+  return ManagementCall<v1::DeviceState>(*operator_, [&](grpc::ClientContext* ctx, v1::DeviceState* out) {
     return catalog_admin_->GetDeviceState(ctx, request, out);
   });
 }

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/logger.h"
+#include "common/operator_auth.h"
 #include "common/test_env.h"
 #include "sdk/device/client.h"
 #include "sdk/device/directory_installer.h"
@@ -57,6 +58,10 @@ class Platform {
   v1::CatalogAdmin::StubInterface& catalog_admin() { return *catalog_admin_; }
   v1::Download::StubInterface& download() { return *download_; }
   v1::Notifier::StubInterface& notifier() { return *notifier_api_; }
+  // Adds the bootstrap admin's operator token to a management call.
+  absl::Status AuthorizeAsAdmin(grpc::ClientContext* context) {
+    return operator_->Authorize(context);
+  }
 
   // Publisher steps (management RPCs).
   absl::Status RegisterDevice(const std::string& device_id, const std::string& public_key);
@@ -101,6 +106,7 @@ class Platform {
   std::unique_ptr<v1::DeviceCatalog::StubInterface> device_catalog_;
   std::unique_ptr<v1::Download::StubInterface> download_;
   std::unique_ptr<v1::Notifier::StubInterface> notifier_api_;
+  std::unique_ptr<OperatorTokenSource> operator_;
 };
 
 // A simulated handset for the real device SDK: a FileKeyStore key, a

@@ -55,9 +55,31 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(Options options) {
     return absl::InvalidArgumentError(absl::StrCat("Client::Options.", what, " is required"));
   };
   if (options.device_id.empty()) return missing("device_id");
-  if (options.auth_channel == nullptr) return missing("auth_channel");
-  if (options.catalog_channel == nullptr) return missing("catalog_channel");
-  if (!options.download_channel_factory) return missing("download_channel_factory");
+  if (options.auth_channel == nullptr && options.auth_address.empty()) {
+    return missing("auth_channel or auth_address");
+  }
+  if (options.catalog_channel == nullptr && options.catalog_address.empty()) {
+    return missing("catalog_channel or catalog_address");
+  }
+  if (options.auth_channel == nullptr || options.catalog_channel == nullptr ||
+      !options.download_channel_factory) {
+    absl::Status security = ValidateChannelSecurity(options.security);
+    if (!security.ok()) {
+      return absl::Status(security.code(),
+                          absl::StrCat("Client::Options.security: ", security.message()));
+    }
+  }
+  if (options.auth_channel == nullptr) {
+    UPDRAFT_ASSIGN_OR_RETURN(options.auth_channel,
+                             MakeServiceChannel(options.auth_address, options.security));
+  }
+  if (options.catalog_channel == nullptr) {
+    UPDRAFT_ASSIGN_OR_RETURN(options.catalog_channel,
+                             MakeServiceChannel(options.catalog_address, options.security));
+  }
+  if (!options.download_channel_factory) {
+    options.download_channel_factory = DownloadChannelFactory(options.security);
+  }
   if (options.key_store == nullptr) return missing("key_store");
   if (options.installer == nullptr) return missing("installer");
   if (options.state_dir.empty()) return missing("state_dir");

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "sdk/device/channels.h"
 #include "sdk/device/downloader.h"
 #include "sdk/device/installer.h"
 #include "sdk/device/key_store.h"
@@ -98,11 +99,19 @@ class Client {
  public:
   struct Options {
     std::string device_id;
+    // The services, either as ready channels or as addresses the client
+    // dials itself with `security`.
     std::shared_ptr<grpc::Channel> auth_channel;
     std::shared_ptr<grpc::Channel> catalog_channel;
-    // Channel to the download server an offer names (Offer.download_target).
+    std::string auth_address;
+    std::string catalog_address;
+    // Channel to the download server an offer names (Offer.download_target);
+    // when unset, DownloadChannelFactory(security).
     std::function<std::shared_ptr<grpc::Channel>(const std::string& target)>
         download_channel_factory;
+    // TLS of the channels the client makes itself (see channels.h): the CA
+    // verifying the servers is required unless plaintext is set explicitly.
+    ChannelSecurity security;
     // Not owned; must outlive the client.
     KeyStore* key_store = nullptr;
     Installer* installer = nullptr;

@@ -1,11 +1,8 @@
 #include "services/auth/auth_service.h"
 
-#include <algorithm>
-
-#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "common/crypto.h"
 #include "common/status_util.h"
 
 namespace updraft {
@@ -13,95 +10,28 @@ namespace {
 
 constexpr absl::string_view kBadChallenge = "challenge is unknown, expired or already used";
 
-bool IsIdChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' ||
-         c == '-';
-}
-
-// True for well-formed UTF-8 without overlong forms, surrogates or code
-// points past U+10FFFF.
-bool IsValidUtf8(absl::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = s[i];
-    int extra;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= s.size()) return false;
-    for (int k = 1; k <= extra; ++k) {
-      unsigned char cc = s[i + k];
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += extra + 1;
-  }
-  return true;
-}
-
-absl::Status ValidateAttributes(const std::map<std::string, std::string>& attributes) {
-  if (attributes.size() > kMaxAttributes) {
-    return absl::InvalidArgumentError(absl::StrCat("attributes: at most ", kMaxAttributes,
-                                                   " entries allowed, got ", attributes.size()));
-  }
-  for (const auto& [key, value] : attributes) {
-    if (key.empty() || key.size() > kMaxAttributeKeyLength ||
-        !std::all_of(key.begin(), key.end(), IsIdChar)) {
-      return absl::InvalidArgumentError(absl::StrCat("attributes: key '", absl::CEscape(key),
-                                                     "' must be 1..", kMaxAttributeKeyLength,
-                                                     " characters of [A-Za-z0-9._:-]"));
-    }
-    if (value.size() > kMaxAttributeValueLength) {
-      return absl::InvalidArgumentError(absl::StrCat("attributes[", key, "]: at most ",
-                                                     kMaxAttributeValueLength, " bytes allowed"));
-    }
-    if (!IsValidUtf8(value) || value.find('\0') != std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("attributes[", key, "]: must be UTF-8 text without NUL characters"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
-absl::Status ValidateDeviceId(absl::string_view device_id) {
-  if (device_id.empty()) return absl::InvalidArgumentError("device_id is required");
-  if (device_id.size() > kMaxDeviceIdLength) {
-    return absl::InvalidArgumentError(absl::StrCat("device_id is ", device_id.size(),
-                                                   " characters long; at most ", kMaxDeviceIdLength,
-                                                   " allowed"));
-  }
-  if (!std::all_of(device_id.begin(), device_id.end(), IsIdChar)) {
-    return absl::InvalidArgumentError(absl::StrCat("device_id '", absl::CEscape(device_id),
-                                                   "' may contain only [A-Za-z0-9._:-]"));
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::unique_ptr<AuthService>> AuthService::Create(Options options) {
-  if (options.registry == nullptr || options.challenges == nullptr || options.clock == nullptr ||
-      options.signer == nullptr) {
+  if (options.registry == nullptr || options.challenges == nullptr || options.api_keys == nullptr ||
+      options.keys == nullptr || options.clock == nullptr) {
     return absl::InvalidArgumentError(
-        "AuthService needs a device registry, a challenge store, a clock and a token signer");
+        "AuthService needs a device registry, a challenge store, an API key store, a key ring "
+        "and a clock");
   }
   if (options.challenge_ttl < absl::Seconds(1)) {
     return absl::InvalidArgumentError("AuthService challenge_ttl must be at least 1s");
+  }
+  if (options.operator_token_ttl <= absl::ZeroDuration() ||
+      options.operator_token_ttl > options.keys->max_token_ttl()) {
+    return absl::InvalidArgumentError(
+        "operator token lifetime must be positive and at most the key ring's max_token_ttl");
+  }
+  for (const RateLimit* l : {&options.per_device, &options.per_source}) {
+    if (l->max_attempts < 0 || l->window < absl::Milliseconds(1)) {
+      return absl::InvalidArgumentError(
+          "rate limits need a non-negative count and a window of at least 1ms");
+    }
   }
   return std::unique_ptr<AuthService>(new AuthService(std::move(options)));
 }
@@ -112,25 +42,63 @@ AuthService::AuthService(Options options) : options_(std::move(options)) {
     own_metrics_ = std::make_shared<prometheus::Registry>();
     registry = own_metrics_.get();
   }
-  auto& logins = prometheus::BuildCounter()
-                     .Name("updraft_auth_logins_total")
-                     .Help("Device login attempts, by result.")
-                     .Register(*registry);
-  logins_ok_ = &logins.Add({{"result", "ok"}});
-  logins_bad_signature_ = &logins.Add({{"result", "bad_signature"}});
-  logins_bad_challenge_ = &logins.Add({{"result", "bad_challenge"}});
-  logins_unknown_device_ = &logins.Add({{"result", "unknown_device"}});
-  logins_not_accepted_ = &logins.Add({{"result", "not_accepted"}});
+  logins_ = &prometheus::BuildCounter()
+                 .Name("updraft_auth_logins_total")
+                 .Help("Device login attempts (GetChallenge and Login), by result.")
+                 .Register(*registry);
+  for (const char* r : {"ok", "bad_signature", "bad_challenge", "unknown_device", "not_accepted",
+                        "pending_recorded", "rate_limited"}) {
+    logins_->Add({{"result", r}});
+  }
+  tokens_ = &prometheus::BuildCounter()
+                 .Name("updraft_auth_tokens_issued_total")
+                 .Help("Access tokens issued, by audience.")
+                 .Register(*registry);
+  rate_limited_ = &prometheus::BuildCounter()
+                       .Name("updraft_auth_rate_limited_total")
+                       .Help("Login attempts refused by a rate limit, by scope (device, source).")
+                       .Register(*registry);
+  operator_logins_ = &prometheus::BuildCounter()
+                          .Name("updraft_auth_operator_logins_total")
+                          .Help("Operator API-key logins, by result.")
+                          .Register(*registry);
+}
+
+absl::Status AuthService::CheckRate(absl::string_view scope, absl::string_view id,
+                                    const RateLimit& limit) {
+  if (options_.rate_limiter == nullptr || limit.max_attempts == 0 || id.empty()) {
+    return absl::OkStatus();
+  }
+  UPDRAFT_ASSIGN_OR_RETURN(absl::Duration retry,
+                           options_.rate_limiter->Hit(absl::StrCat(scope, ":", id), limit));
+  if (retry <= absl::ZeroDuration()) return absl::OkStatus();
+  rate_limited_->Add({{"scope", std::string(scope)}}).Increment();
+  logins_->Add({{"result", "rate_limited"}}).Increment();
+  int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(retry, absl::Milliseconds(1)));
+  int64_t seconds = (ms + 999) / 1000;
+  absl::Status s = absl::ResourceExhaustedError(
+      absl::StrCat("too many login attempts ", scope == "device" ? "for device " : "from ", id,
+                   "; retry in ", seconds, " s"));
+  s.SetPayload(kRetryAfterPayload, absl::Cord(absl::StrCat(ms)));
+  return s;
 }
 
 absl::StatusOr<DeviceRecord> AuthService::GetAcceptedDevice(absl::string_view device_id) {
-  auto device = GetDevice(device_id);
+  auto device = options_.registry->Get(device_id);
   if (!device.ok()) {
-    if (device.status().code() == absl::StatusCode::kNotFound) logins_unknown_device_->Increment();
+    if (device.status().code() == absl::StatusCode::kNotFound) {
+      logins_->Add({{"result", "unknown_device"}}).Increment();
+      return absl::NotFoundError(absl::StrCat("device ", device_id, " is not registered"));
+    }
     return device.status();
   }
+  if (device->status == DeviceStatus::kPending) {
+    logins_->Add({{"result", "not_accepted"}}).Increment();
+    return absl::PermissionDeniedError(
+        absl::StrCat("device ", device_id, " is pending operator approval"));
+  }
   if (device->status != DeviceStatus::kAccepted) {
-    logins_not_accepted_->Increment();
+    logins_->Add({{"result", "not_accepted"}}).Increment();
     return absl::PermissionDeniedError(absl::StrCat("device ", device_id, " is ",
                                                     DeviceStatusName(device->status),
                                                     "; only accepted devices may log in"));
@@ -138,9 +106,45 @@ absl::StatusOr<DeviceRecord> AuthService::GetAcceptedDevice(absl::string_view de
   return device;
 }
 
-absl::StatusOr<IssuedChallenge> AuthService::GetChallenge(absl::string_view device_id) {
-  UPDRAFT_RETURN_IF_ERROR(ValidateDeviceId(device_id));
-  UPDRAFT_ASSIGN_OR_RETURN(DeviceRecord device, GetAcceptedDevice(device_id));
+absl::StatusOr<DeviceRecord> AuthService::RegisterPending(const ChallengeRequest& request) {
+  absl::Status key = ValidatePublicKey(request.key_type, request.public_key);
+  if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat("public_key: ", key.message()));
+  DeviceRecord device;
+  device.device_id = request.device_id;
+  device.key_type = request.key_type;
+  device.public_key = request.public_key;
+  device.status = DeviceStatus::kPending;
+  device.created_at = device.updated_at = options_.clock->Now();
+  AuditEntry audit;
+  audit.at = device.created_at;
+  audit.actor = absl::StrCat("device ", request.device_id);
+  audit.action = "self_register_device";
+  audit.device_id = request.device_id;
+  audit.detail = absl::StrCat("status=pending key_type=", KeyTypeName(request.key_type),
+                              " key=", Sha256Hex(request.public_key).substr(0, 16),
+                              " source=", request.source);
+  auto stored = options_.registry->Register(device, audit);
+  // Two replicas racing on the same device: the other one recorded it.
+  if (stored.status().code() == absl::StatusCode::kAlreadyExists) {
+    return options_.registry->Get(request.device_id);
+  }
+  if (stored.ok()) logins_->Add({{"result", "pending_recorded"}}).Increment();
+  return stored;
+}
+
+absl::StatusOr<IssuedChallenge> AuthService::GetChallenge(const ChallengeRequest& request) {
+  UPDRAFT_RETURN_IF_ERROR(ValidateDeviceId(request.device_id));
+  UPDRAFT_RETURN_IF_ERROR(CheckRate("source", request.source, options_.per_source));
+  UPDRAFT_RETURN_IF_ERROR(CheckRate("device", request.device_id, options_.per_device));
+  if (!request.public_key.empty()) {
+    auto known = options_.registry->Get(request.device_id);
+    if (known.status().code() == absl::StatusCode::kNotFound) {
+      UPDRAFT_RETURN_IF_ERROR(RegisterPending(request).status());
+    } else if (!known.ok()) {
+      return known.status();
+    }
+  }
+  UPDRAFT_ASSIGN_OR_RETURN(DeviceRecord device, GetAcceptedDevice(request.device_id));
   IssuedChallenge challenge{RandomBytes(kNonceSize),
                             options_.clock->Now() + options_.challenge_ttl};
   UPDRAFT_RETURN_IF_ERROR(
@@ -148,63 +152,66 @@ absl::StatusOr<IssuedChallenge> AuthService::GetChallenge(absl::string_view devi
   return challenge;
 }
 
-absl::StatusOr<IssuedToken> AuthService::Login(absl::string_view device_id, absl::string_view nonce,
-                                               absl::string_view signature) {
+absl::StatusOr<IssuedToken> AuthService::Login(const LoginRequest& request) {
+  const std::string& device_id = request.device_id;
   UPDRAFT_RETURN_IF_ERROR(ValidateDeviceId(device_id));
-  if (nonce.size() != kNonceSize) {
-    return absl::InvalidArgumentError(absl::StrCat("nonce must be the ", kNonceSize,
-                                                   " bytes from GetChallenge, got ", nonce.size()));
+  if (request.nonce.size() != kNonceSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "nonce must be the ", kNonceSize, " bytes from GetChallenge, got ", request.nonce.size()));
   }
-  if (signature.size() != kEd25519SignatureSize) {
-    return absl::InvalidArgumentError(absl::StrCat("signature must be a ", kEd25519SignatureSize,
-                                                   "-byte Ed25519 signature, got ",
-                                                   signature.size(), " bytes"));
+  if (request.signature.size() != kEd25519SignatureSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("signature must be 64 bytes (Ed25519, or P-256 r || s), got ",
+                     request.signature.size(), " bytes"));
   }
-  UPDRAFT_ASSIGN_OR_RETURN(std::optional<std::string> issued_to, options_.challenges->Take(nonce));
+  UPDRAFT_RETURN_IF_ERROR(CheckRate("source", request.source, options_.per_source));
+  UPDRAFT_RETURN_IF_ERROR(CheckRate("device", device_id, options_.per_device));
+  UPDRAFT_ASSIGN_OR_RETURN(std::optional<std::string> issued_to,
+                           options_.challenges->Take(request.nonce));
   if (!issued_to.has_value() || *issued_to != device_id) {
-    logins_bad_challenge_->Increment();
+    logins_->Add({{"result", "bad_challenge"}}).Increment();
     return absl::UnauthenticatedError(kBadChallenge);
   }
   UPDRAFT_ASSIGN_OR_RETURN(DeviceRecord device, GetAcceptedDevice(device_id));
-  if (!Ed25519Verify(device.public_key, LoginMessage(device_id, nonce), signature)) {
-    logins_bad_signature_->Increment();
+  if (!VerifySignature(device.key_type, device.public_key, LoginMessage(device_id, request.nonce),
+                       request.signature)) {
+    logins_->Add({{"result", "bad_signature"}}).Increment();
     return absl::UnauthenticatedError(
         absl::StrCat("signature does not verify with the registered key of device ", device_id));
   }
-  UPDRAFT_ASSIGN_OR_RETURN(IssuedToken token, options_.signer->Issue(device_id, kDeviceAudience));
-  logins_ok_->Increment();
+  UPDRAFT_ASSIGN_OR_RETURN(IssuedToken token, options_.keys->Issue(device_id, kDeviceAudience));
+  logins_->Add({{"result", "ok"}}).Increment();
+  tokens_->Add({{"audience", std::string(kDeviceAudience)}}).Increment();
   return token;
 }
 
-absl::StatusOr<DeviceRecord> AuthService::RegisterDevice(
-    absl::string_view device_id, absl::string_view public_key,
-    const std::map<std::string, std::string>& attributes) {
-  UPDRAFT_RETURN_IF_ERROR(ValidateDeviceId(device_id));
-  if (public_key.size() != kEd25519PublicKeySize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("ed25519_public_key must be the raw ", kEd25519PublicKeySize,
-                     "-byte Ed25519 public key, got ", public_key.size(), " bytes"));
+absl::StatusOr<OperatorToken> AuthService::OperatorLogin(absl::string_view api_key,
+                                                         absl::string_view source) {
+  UPDRAFT_RETURN_IF_ERROR(CheckRate("source", source, options_.per_source));
+  std::string raw;
+  if (api_key.size() > 64 || !absl::WebSafeBase64Unescape(api_key, &raw) || raw.size() != 32) {
+    operator_logins_->Add({{"result", "invalid_key"}}).Increment();
+    return absl::UnauthenticatedError("invalid API key");
   }
-  UPDRAFT_RETURN_IF_ERROR(ValidateAttributes(attributes));
-  DeviceRecord device;
-  device.device_id = std::string(device_id);
-  device.public_key = std::string(public_key);
-  device.status = DeviceStatus::kAccepted;
-  device.attributes = attributes;
-  return options_.registry->Register(device);
+  auto key = options_.api_keys->FindByHash(Sha256(raw));
+  if (key.status().code() == absl::StatusCode::kNotFound) {
+    operator_logins_->Add({{"result", "invalid_key"}}).Increment();
+    return absl::UnauthenticatedError("invalid API key");
+  }
+  if (!key.ok()) return key.status();
+  if (key->revoked()) {
+    operator_logins_->Add({{"result", "revoked_key"}}).Increment();
+    return absl::UnauthenticatedError(absl::StrCat("API key ", key->key_id, " is revoked"));
+  }
+  UPDRAFT_ASSIGN_OR_RETURN(IssuedToken token,
+                           options_.keys->Issue(key->key_id, kOperatorAudience,
+                                                {.role = std::string(RoleName(key->role)),
+                                                 .ttl = options_.operator_token_ttl}));
+  operator_logins_->Add({{"result", "ok"}}).Increment();
+  tokens_->Add({{"audience", std::string(kOperatorAudience)}}).Increment();
+  return OperatorToken{std::move(token), key->key_id, key->role};
 }
 
-absl::StatusOr<DeviceRecord> AuthService::GetDevice(absl::string_view device_id) {
-  UPDRAFT_RETURN_IF_ERROR(ValidateDeviceId(device_id));
-  auto device = options_.registry->Get(device_id);
-  if (device.status().code() == absl::StatusCode::kNotFound) {
-    return absl::NotFoundError(absl::StrCat("device ", device_id, " is not registered"));
-  }
-  return device;
-}
-
-std::vector<TokenKey> AuthService::PublicKeys() const {
-  return {TokenKey{options_.signer->key_id(), options_.signer->public_key()}};
-}
+std::vector<TokenKey> AuthService::PublicKeys() const { return options_.keys->PublicKeys(); }
 
 }  // namespace updraft

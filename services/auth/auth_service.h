@@ -1,8 +1,8 @@
 #ifndef UPDRAFT_SERVICES_AUTH_AUTH_SERVICE_H_
 #define UPDRAFT_SERVICES_AUTH_AUTH_SERVICE_H_
 
-#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,13 +10,36 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/crypto.h"
+#include "common/operator_auth.h"
 #include "common/token.h"
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
+#include "services/auth/api_key_store.h"
 #include "services/auth/challenge_store.h"
 #include "services/auth/device_registry.h"
+#include "services/auth/device_validation.h"
+#include "services/auth/rate_limiter.h"
+#include "services/auth/signing_key_ring.h"
 
 namespace updraft {
+
+inline constexpr size_t kNonceSize = 32;
+// Payload of a RESOURCE_EXHAUSTED status: the retry delay in milliseconds
+// (decimal text); the gRPC adapter sends it as trailing metadata
+// "retry-after-ms".
+inline constexpr absl::string_view kRetryAfterPayload = "updraft.dev/retry-after-ms";
+
+// A device asking for a login challenge.
+struct ChallengeRequest {
+  std::string device_id;
+  // The caller's address (peer IP), for the per-source rate limit.
+  std::string source;
+  // Presented by a device that is not registered yet: it is recorded as
+  // pending. Empty otherwise.
+  std::string public_key;
+  KeyType key_type = KeyType::kEd25519;
+};
 
 // A login challenge as handed to a device.
 struct IssuedChallenge {
@@ -25,66 +48,75 @@ struct IssuedChallenge {
   absl::Time expires_at;
 };
 
-// A public key that verifies access tokens.
-struct TokenKey {
-  std::string key_id;
-  // Raw 32-byte Ed25519 public key.
-  std::string public_key;
+// A device's signed challenge.
+struct LoginRequest {
+  std::string device_id;
+  std::string nonce;
+  std::string signature;
+  std::string source;
 };
 
-// Limits on device fields, checked at the boundary.
-inline constexpr size_t kMaxDeviceIdLength = 128;
-inline constexpr size_t kMaxAttributes = 64;
-inline constexpr size_t kMaxAttributeKeyLength = 64;
-inline constexpr size_t kMaxAttributeValueLength = 1024;
-inline constexpr size_t kNonceSize = 32;
+// What OperatorLogin hands out.
+struct OperatorToken {
+  IssuedToken token;
+  std::string key_id;
+  Role role = Role::kViewer;
+};
 
-// OK when `device_id` is 1..128 characters of [A-Za-z0-9._:-];
-// INVALID_ARGUMENT naming the field otherwise.
-absl::Status ValidateDeviceId(absl::string_view device_id);
-
-// The auth service's logic, free of any transport: device registration,
-// challenge-response login with the device's Ed25519 key, and access tokens.
-// The gRPC adapters (grpc_auth_service.h) call it; stores, clock and token
-// signer are injected.
+// The device-facing half of the auth service, free of any transport:
+// challenge-response login with the device's Ed25519 or P-256 key, pending
+// admission of unknown devices, rate limits, the published token keys, and
+// the operators' API-key login. The gRPC adapter (grpc_auth_service.h)
+// calls it; stores, rate limiter, clock and key ring are injected.
 //
 // Login flow: GetChallenge(device) issues a single-use nonce valid for
 // `challenge_ttl`; the device signs LoginMessage(device_id, nonce) and calls
 // Login, which consumes the challenge (even when the signature is wrong, so
 // it can never be retried) and issues a token for audience kDeviceAudience.
+//
+// GetChallenge and Login count against `per_device` (key "device:<ID>") and
+// `per_source` (key "source:<address>"); OperatorLogin against `per_source`.
+// Over a limit: RESOURCE_EXHAUSTED "too many login attempts for device X;
+// retry in N s" with the delay also as kRetryAfterPayload.
+//
+// Metrics (on `metrics`): updraft_auth_logins_total{result},
+// updraft_auth_tokens_issued_total{audience},
+// updraft_auth_rate_limited_total{scope}, updraft_auth_operator_logins_total{result}.
 class AuthService {
  public:
   struct Options {
     DeviceRegistry* registry = nullptr;
     ChallengeStore* challenges = nullptr;
+    ApiKeyStore* api_keys = nullptr;
+    SigningKeyRing* keys = nullptr;
     const Clock* clock = nullptr;
-    TokenSigner* signer = nullptr;
+    // Optional: no rate limits without it.
+    RateLimiter* rate_limiter = nullptr;
+    RateLimit per_device{20, absl::Minutes(1)};
+    RateLimit per_source{1000, absl::Minutes(1)};
     absl::Duration challenge_ttl = absl::Seconds(60);
-    // Where updraft_auth_logins_total is registered; optional.
+    absl::Duration operator_token_ttl = absl::Minutes(10);
+    // Optional.
     prometheus::Registry* metrics = nullptr;
   };
 
-  // INVALID_ARGUMENT when a required pointer is missing or the TTL is not
-  // positive. All pointers must outlive the service.
+  // INVALID_ARGUMENT when a required pointer is missing or a duration is
+  // not positive. All pointers must outlive the service.
   static absl::StatusOr<std::unique_ptr<AuthService>> Create(Options options);
 
-  // INVALID_ARGUMENT for a malformed ID, NOT_FOUND for an unknown device,
-  // PERMISSION_DENIED for a device that is not accepted.
-  absl::StatusOr<IssuedChallenge> GetChallenge(absl::string_view device_id);
+  // INVALID_ARGUMENT for a malformed ID or key, NOT_FOUND for an unknown
+  // device that presents no key, PERMISSION_DENIED for a device that is not
+  // accepted ("device X is pending operator approval" for a pending one,
+  // including one just recorded), RESOURCE_EXHAUSTED over a rate limit.
+  absl::StatusOr<IssuedChallenge> GetChallenge(const ChallengeRequest& request);
 
   // UNAUTHENTICATED when the challenge is unknown, expired, used or issued
   // to another device, or when the signature does not verify.
-  absl::StatusOr<IssuedToken> Login(absl::string_view device_id, absl::string_view nonce,
-                                    absl::string_view signature);
+  absl::StatusOr<IssuedToken> Login(const LoginRequest& request);
 
-  // Pre-provisions an accepted device. INVALID_ARGUMENT for a malformed ID,
-  // key or attributes; ALREADY_EXISTS when the ID is taken.
-  absl::StatusOr<DeviceRecord> RegisterDevice(absl::string_view device_id,
-                                              absl::string_view public_key,
-                                              const std::map<std::string, std::string>& attributes);
-
-  // INVALID_ARGUMENT for a malformed ID, NOT_FOUND for an unknown device.
-  absl::StatusOr<DeviceRecord> GetDevice(absl::string_view device_id);
+  // UNAUTHENTICATED "invalid API key" for an unknown key (or malformed
+  // text) and "API key X is revoked" for a revoked one.
+  absl::StatusOr<OperatorToken> OperatorLogin(absl::string_view api_key, absl::string_view source);
 
   // The keys that verify the tokens this service issues.
   std::vector<TokenKey> PublicKeys() const;
@@ -92,14 +124,15 @@ class AuthService {
  private:
   explicit AuthService(Options options);
   absl::StatusOr<DeviceRecord> GetAcceptedDevice(absl::string_view device_id);
+  absl::Status CheckRate(absl::string_view scope, absl::string_view id, const RateLimit& limit);
+  absl::StatusOr<DeviceRecord> RegisterPending(const ChallengeRequest& request);
 
   const Options options_;
   std::shared_ptr<prometheus::Registry> own_metrics_;
-  prometheus::Counter* logins_ok_;
-  prometheus::Counter* logins_bad_signature_;
-  prometheus::Counter* logins_bad_challenge_;
-  prometheus::Counter* logins_unknown_device_;
-  prometheus::Counter* logins_not_accepted_;
+  prometheus::Family<prometheus::Counter>* logins_;
+  prometheus::Family<prometheus::Counter>* tokens_;
+  prometheus::Family<prometheus::Counter>* rate_limited_;
+  prometheus::Family<prometheus::Counter>* operator_logins_;
 };
 
 }  // namespace updraft

@@ -1,52 +1,75 @@
 #include "services/auth/auth_service.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/auth/fakes.h"
-#include "services/auth/mocks.h"
 
 namespace updraft {
 namespace {
 
-using ::testing::_;
 using ::testing::HasSubstr;
-using ::testing::Return;
 
-// absl::string_view is not std::string_view here, so gMock needs the type spelled out.
-::testing::Matcher<absl::string_view> Sv(const std::string& s) { return ::testing::Eq(s); }
-
-double Counter(prometheus::Registry& registry, const std::string& result) {
+double Counter(prometheus::Registry& registry, const std::string& name, const std::string& label,
+               const std::string& value) {
   for (const auto& family : registry.Collect()) {
-    if (family.name != "updraft_auth_logins_total") continue;
+    if (family.name != name) continue;
     for (const auto& m : family.metric) {
       for (const auto& l : m.label) {
-        if (l.name == "result" && l.value == result) return m.counter.value;
+        if (l.name == label && l.value == value) return m.counter.value;
       }
     }
   }
-  return -1;
+  return 0;
+}
+
+double Logins(prometheus::Registry& registry, const std::string& result) {
+  return Counter(registry, "updraft_auth_logins_total", "result", result);
+}
+
+ChallengeRequest Req(const std::string& id, const std::string& source = "10.0.0.1") {
+  ChallengeRequest r;
+  r.device_id = id;
+  r.source = source;
+  return r;
 }
 
 class AuthServiceTest : public ::testing::Test {
  protected:
   AuthServiceTest()
-      : registry_(&clock_),
+      : registry_(&audit_),
         challenges_(&clock_),
-        signer_(*Ed25519KeyPair::Generate(), &clock_, absl::Minutes(15)),
+        api_keys_(&audit_),
+        rate_limiter_(&clock_),
         device_key_(*Ed25519KeyPair::Generate()) {
+    ring_ = *SigningKeyRing::Create({.store = &signing_keys_,
+                                     .clock = &clock_,
+                                     .token_ttl = absl::Minutes(15),
+                                     .max_token_ttl = absl::Minutes(15)});
+    EXPECT_TRUE(ring_->Seed(*Ed25519KeyPair::Generate(), "test").ok());
     service_ = *AuthService::Create({.registry = &registry_,
                                      .challenges = &challenges_,
+                                     .api_keys = &api_keys_,
+                                     .keys = ring_.get(),
                                      .clock = &clock_,
-                                     .signer = &signer_,
+                                     .rate_limiter = &rate_limiter_,
+                                     .per_device = {5, absl::Minutes(1)},
+                                     .per_source = {8, absl::Minutes(1)},
                                      .challenge_ttl = absl::Seconds(60),
                                      .metrics = &metrics_});
   }
 
-  void RegisterDevice(const std::string& id) {
-    auto d = service_->RegisterDevice(id, device_key_.public_key(), {{"model", "X1"}});
-    ASSERT_TRUE(d.ok()) << d.status();
+  void Register(const std::string& id, DeviceStatus status = DeviceStatus::kAccepted,
+                KeyType type = KeyType::kEd25519, const std::string& key = "") {
+    DeviceRecord d;
+    d.device_id = id;
+    d.key_type = type;
+    d.public_key = key.empty() ? device_key_.public_key() : key;
+    d.status = status;
+    d.created_at = d.updated_at = clock_.Now();
+    ASSERT_TRUE(registry_.Register(d, AuditEntry()).ok());
   }
 
   std::string Sign(const std::string& id, const std::string& nonce,
@@ -54,323 +77,323 @@ class AuthServiceTest : public ::testing::Test {
     return *(key ? key : &device_key_)->Sign(LoginMessage(id, nonce));
   }
 
+  absl::StatusOr<IssuedToken> Login(const std::string& id, const std::string& nonce,
+                                    const std::string& sig,
+                                    const std::string& source = "10.0.0.1") {
+    return service_->Login({id, nonce, sig, source});
+  }
+
+  // GetChallenge, sign, Login with the test device key.
+  absl::StatusOr<IssuedToken> FullLogin(const std::string& id) {
+    auto c = service_->GetChallenge(Req(id));
+    if (!c.ok()) return c.status();
+    return Login(id, c->nonce, Sign(id, c->nonce));
+  }
+
+  TokenVerifier Verifier(absl::string_view audience = kDeviceAudience) {
+    for (const TokenKey& k : service_->PublicKeys()) keys_.Add(k.public_key);
+    return TokenVerifier(&keys_, &clock_, std::string(audience));
+  }
+
   FakeClock clock_;
+  FakeAuditLog audit_;
   FakeDeviceRegistry registry_;
   FakeChallengeStore challenges_;
-  TokenSigner signer_;
+  FakeApiKeyStore api_keys_;
+  FakeSigningKeyStore signing_keys_;
+  FakeRateLimiter rate_limiter_;
   prometheus::Registry metrics_;
+  StaticKeySource keys_;
+  std::unique_ptr<SigningKeyRing> ring_;
   Ed25519KeyPair device_key_;
   std::unique_ptr<AuthService> service_;
 };
 
 TEST_F(AuthServiceTest, LoginIssuesTokenThatVerifies) {
-  RegisterDevice("dev-1");
-  auto challenge = service_->GetChallenge("dev-1");
+  Register("dev-1");
+  auto challenge = service_->GetChallenge(Req("dev-1"));
   ASSERT_TRUE(challenge.ok()) << challenge.status();
   EXPECT_EQ(challenge->nonce.size(), 32u);
   EXPECT_EQ(challenge->expires_at, clock_.Now() + absl::Seconds(60));
 
-  auto token = service_->Login("dev-1", challenge->nonce, Sign("dev-1", challenge->nonce));
+  auto token = Login("dev-1", challenge->nonce, Sign("dev-1", challenge->nonce));
   ASSERT_TRUE(token.ok()) << token.status();
   EXPECT_EQ(token->expires_at, clock_.Now() + absl::Minutes(15));
 
-  StaticKeySource keys;
   std::vector<TokenKey> published = service_->PublicKeys();
   ASSERT_EQ(published.size(), 1u);
   EXPECT_EQ(published[0].key_id, KeyIdFor(published[0].public_key));
-  keys.Add(published[0].public_key);
-  TokenVerifier verifier(&keys, &clock_, std::string(kDeviceAudience));
+  TokenVerifier verifier = Verifier();
   auto claims = verifier.Verify(token->token);
   ASSERT_TRUE(claims.ok()) << claims.status();
   EXPECT_EQ(claims->subject, "dev-1");
   EXPECT_EQ(claims->audience, kDeviceAudience);
   EXPECT_EQ(claims->key_id, published[0].key_id);
-  EXPECT_EQ(Counter(metrics_, "ok"), 1);
+  EXPECT_EQ(claims->role, "");
+  EXPECT_EQ(Logins(metrics_, "ok"), 1);
+  EXPECT_EQ(Counter(metrics_, "updraft_auth_tokens_issued_total", "audience", "updraft-device"), 1);
+}
+
+TEST_F(AuthServiceTest, P256DeviceLogsIn) {
+  EcdsaP256KeyPair p256 = *EcdsaP256KeyPair::Generate();
+  Register("dev-p", DeviceStatus::kAccepted, KeyType::kEcdsaP256, p256.public_key());
+  auto challenge = service_->GetChallenge(Req("dev-p"));
+  ASSERT_TRUE(challenge.ok()) << challenge.status();
+  std::string sig = *p256.Sign(LoginMessage("dev-p", challenge->nonce));
+  ASSERT_EQ(sig.size(), 64u);
+  auto token = Login("dev-p", challenge->nonce, sig);
+  ASSERT_TRUE(token.ok()) << token.status();
+  EXPECT_EQ(Verifier().Verify(token->token)->subject, "dev-p");
+
+  // An Ed25519 signature does not pass for the P-256 device.
+  challenge = service_->GetChallenge(Req("dev-p"));
+  auto bad = Login("dev-p", challenge->nonce, Sign("dev-p", challenge->nonce));
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kUnauthenticated);
 }
 
 TEST_F(AuthServiceTest, NoncesAreRandom) {
-  RegisterDevice("dev-1");
-  auto a = service_->GetChallenge("dev-1");
-  auto b = service_->GetChallenge("dev-1");
+  Register("dev-1");
+  auto a = service_->GetChallenge(Req("dev-1"));
+  auto b = service_->GetChallenge(Req("dev-1"));
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE(a->nonce, b->nonce);
   EXPECT_EQ(challenges_.size(), 2u);
 }
 
-TEST_F(AuthServiceTest, UnknownDeviceIsNotFound) {
-  auto challenge = service_->GetChallenge("ghost");
+TEST_F(AuthServiceTest, UnknownDeviceWithoutKeyIsNotFound) {
+  auto challenge = service_->GetChallenge(Req("ghost"));
   EXPECT_EQ(challenge.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(challenge.status().message(), "device ghost is not registered");
-  EXPECT_EQ(service_->GetDevice("ghost").status().message(), "device ghost is not registered");
-  EXPECT_EQ(Counter(metrics_, "unknown_device"), 1);
+  EXPECT_EQ(Logins(metrics_, "unknown_device"), 1);
+  EXPECT_EQ(challenges_.size(), 0u);
+  EXPECT_EQ(registry_.size(), 0u);
+}
+
+TEST_F(AuthServiceTest, UnknownDeviceWithKeyBecomesPendingAndIsRefused) {
+  ChallengeRequest r = Req("new-phone");
+  EcdsaP256KeyPair p256 = *EcdsaP256KeyPair::Generate();
+  r.public_key = p256.public_key();
+  r.key_type = KeyType::kEcdsaP256;
+  auto challenge = service_->GetChallenge(r);
+  EXPECT_EQ(challenge.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(challenge.status().message(), "device new-phone is pending operator approval");
+  auto stored = registry_.Get("new-phone");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->status, DeviceStatus::kPending);
+  EXPECT_EQ(stored->key_type, KeyType::kEcdsaP256);
+  EXPECT_EQ(stored->public_key, p256.public_key());
+  EXPECT_EQ(stored->created_at, clock_.Now());
+  ASSERT_EQ(audit_.entries().size(), 1u);
+  EXPECT_EQ(audit_.entries()[0].action, "self_register_device");
+  EXPECT_EQ(audit_.entries()[0].actor, "device new-phone");
+  EXPECT_THAT(audit_.entries()[0].detail, HasSubstr("source=10.0.0.1"));
+  EXPECT_EQ(Logins(metrics_, "pending_recorded"), 1);
+
+  // Asking again (even with another key) changes nothing.
+  r.public_key = Ed25519KeyPair::Generate()->public_key();
+  r.key_type = KeyType::kEd25519;
+  EXPECT_EQ(service_->GetChallenge(r).status().message(),
+            "device new-phone is pending operator approval");
+  EXPECT_EQ(registry_.Get("new-phone")->public_key, p256.public_key());
+  EXPECT_EQ(audit_.entries().size(), 1u);
   EXPECT_EQ(challenges_.size(), 0u);
 }
 
+TEST_F(AuthServiceTest, PresentedKeyMustBeWellFormed) {
+  ChallengeRequest r = Req("new-phone");
+  r.public_key = std::string(31, 'k');
+  auto c = service_->GetChallenge(r);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("public_key"));
+  r.public_key = std::string(65, '\x04');
+  r.key_type = KeyType::kEcdsaP256;
+  c = service_->GetChallenge(r);
+  EXPECT_EQ(c.status().message(), "public_key: the P-256 public key is not a point on the curve");
+  EXPECT_EQ(registry_.size(), 0u);
+}
+
+TEST_F(AuthServiceTest, KnownDeviceIgnoresPresentedKey) {
+  Register("dev-1");
+  ChallengeRequest r = Req("dev-1");
+  r.public_key = Ed25519KeyPair::Generate()->public_key();
+  auto c = service_->GetChallenge(r);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(registry_.Get("dev-1")->public_key, device_key_.public_key());
+  EXPECT_TRUE(Login("dev-1", c->nonce, Sign("dev-1", c->nonce)).ok());
+}
+
 TEST_F(AuthServiceTest, InvalidDeviceIdsAreRejected) {
-  RegisterDevice("dev-1");
+  Register("dev-1");
   const std::string nonce(32, 'n');
   const std::string sig(64, 's');
   for (const std::string& id :
        {std::string(""), std::string(129, 'a'), std::string("dev 1"), std::string("dev/1"),
         std::string("dév"), std::string("dev\0x", 5), std::string("\xff\xfe")}) {
-    EXPECT_EQ(service_->GetChallenge(id).status().code(), absl::StatusCode::kInvalidArgument) << id;
-    EXPECT_EQ(service_->Login(id, nonce, sig).status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(service_->RegisterDevice(id, device_key_.public_key(), {}).status().code(),
-              absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(service_->GetDevice(id).status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(service_->GetChallenge(Req(id)).status().code(), absl::StatusCode::kInvalidArgument)
+        << id;
+    EXPECT_EQ(Login(id, nonce, sig).status().code(), absl::StatusCode::kInvalidArgument);
   }
-  EXPECT_THAT(std::string(service_->GetChallenge("dev 1").status().message()),
+  EXPECT_THAT(std::string(service_->GetChallenge(Req("dev 1")).status().message()),
               HasSubstr("device_id"));
-  EXPECT_TRUE(service_->GetDevice(std::string(128, 'a') + "").status().code() ==
-              absl::StatusCode::kNotFound);
-  EXPECT_TRUE(service_->RegisterDevice("A-z.0_9:x", device_key_.public_key(), {}).ok());
 }
 
 TEST_F(AuthServiceTest, WrongSignatureIsUnauthenticatedAndConsumesChallenge) {
-  RegisterDevice("dev-1");
-  auto challenge = service_->GetChallenge("dev-1");
+  Register("dev-1");
+  auto challenge = service_->GetChallenge(Req("dev-1"));
   ASSERT_TRUE(challenge.ok());
   Ed25519KeyPair other = *Ed25519KeyPair::Generate();
-  auto login = service_->Login("dev-1", challenge->nonce, Sign("dev-1", challenge->nonce, &other));
+  auto login = Login("dev-1", challenge->nonce, Sign("dev-1", challenge->nonce, &other));
   EXPECT_EQ(login.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(login.status().message(),
             "signature does not verify with the registered key of device dev-1");
-  EXPECT_EQ(Counter(metrics_, "bad_signature"), 1);
+  EXPECT_EQ(Logins(metrics_, "bad_signature"), 1);
 
   // The right signature is now too late: the challenge is gone.
-  login = service_->Login("dev-1", challenge->nonce, Sign("dev-1", challenge->nonce));
+  login = Login("dev-1", challenge->nonce, Sign("dev-1", challenge->nonce));
   EXPECT_EQ(login.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(login.status().message(), "challenge is unknown, expired or already used");
 }
 
 TEST_F(AuthServiceTest, SignatureOverAnotherMessageIsRejected) {
-  RegisterDevice("dev-1");
-  auto challenge = service_->GetChallenge("dev-1");
+  Register("dev-1");
+  auto challenge = service_->GetChallenge(Req("dev-1"));
   ASSERT_TRUE(challenge.ok());
-  auto login = service_->Login("dev-1", challenge->nonce, *device_key_.Sign(challenge->nonce));
+  auto login = Login("dev-1", challenge->nonce, *device_key_.Sign(challenge->nonce));
   EXPECT_EQ(login.status().code(), absl::StatusCode::kUnauthenticated);
 }
 
 TEST_F(AuthServiceTest, MalformedNonceOrSignatureIsInvalidArgumentAndKeepsChallenge) {
-  RegisterDevice("dev-1");
-  auto challenge = service_->GetChallenge("dev-1");
+  Register("dev-1");
+  auto challenge = service_->GetChallenge(Req("dev-1"));
   ASSERT_TRUE(challenge.ok());
   std::string sig = Sign("dev-1", challenge->nonce);
-  auto login = service_->Login("dev-1", challenge->nonce.substr(1), sig);
+  auto login = Login("dev-1", challenge->nonce.substr(1), sig);
   EXPECT_EQ(login.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(login.status().message()), HasSubstr("nonce"));
-  login = service_->Login("dev-1", challenge->nonce, sig + "x");
+  login = Login("dev-1", challenge->nonce, sig + "x");
   EXPECT_EQ(login.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(login.status().message()), HasSubstr("signature"));
-  login = service_->Login("dev-1", challenge->nonce, "");
+  login = Login("dev-1", challenge->nonce, "");
   EXPECT_EQ(login.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(service_->Login("dev-1", challenge->nonce, sig).ok());
+  EXPECT_TRUE(Login("dev-1", challenge->nonce, sig).ok());
 }
 
-TEST_F(AuthServiceTest, ReusedChallengeIsRejected) {
-  RegisterDevice("dev-1");
-  auto challenge = service_->GetChallenge("dev-1");
+TEST_F(AuthServiceTest, ReplayedChallengeIsRejected) {
+  Register("dev-1");
+  auto challenge = service_->GetChallenge(Req("dev-1"));
   ASSERT_TRUE(challenge.ok());
   std::string sig = Sign("dev-1", challenge->nonce);
-  ASSERT_TRUE(service_->Login("dev-1", challenge->nonce, sig).ok());
-  auto again = service_->Login("dev-1", challenge->nonce, sig);
+  ASSERT_TRUE(Login("dev-1", challenge->nonce, sig).ok());
+  auto again = Login("dev-1", challenge->nonce, sig);
   EXPECT_EQ(again.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(again.status().message(), "challenge is unknown, expired or already used");
-  EXPECT_EQ(Counter(metrics_, "ok"), 1);
-  EXPECT_EQ(Counter(metrics_, "bad_challenge"), 1);
-}
-
-TEST_F(AuthServiceTest, UnknownNonceIsRejected) {
-  RegisterDevice("dev-1");
-  std::string nonce(32, '\x01');
-  auto login = service_->Login("dev-1", nonce, Sign("dev-1", nonce));
-  EXPECT_EQ(login.status().code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(login.status().message(), "challenge is unknown, expired or already used");
+  EXPECT_EQ(Logins(metrics_, "ok"), 1);
+  EXPECT_EQ(Logins(metrics_, "bad_challenge"), 1);
 }
 
 TEST_F(AuthServiceTest, ChallengeOfAnotherDeviceIsRejected) {
-  RegisterDevice("dev-1");
-  ASSERT_TRUE(service_->RegisterDevice("dev-2", device_key_.public_key(), {}).ok());
-  auto challenge = service_->GetChallenge("dev-1");
+  Register("dev-1");
+  Register("dev-2");
+  auto challenge = service_->GetChallenge(Req("dev-1"));
   ASSERT_TRUE(challenge.ok());
   // Same key for both devices: only the challenge binding stops this.
-  auto login = service_->Login("dev-2", challenge->nonce, Sign("dev-2", challenge->nonce));
-  EXPECT_EQ(login.status().code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(login.status().message(), "challenge is unknown, expired or already used");
-  EXPECT_EQ(Counter(metrics_, "bad_challenge"), 1);
-}
-
-TEST_F(AuthServiceTest, ExpiredChallengeIsRejected) {
-  RegisterDevice("dev-1");
-  auto challenge = service_->GetChallenge("dev-1");
-  ASSERT_TRUE(challenge.ok());
-  clock_.Advance(absl::Seconds(60));
-  auto login = service_->Login("dev-1", challenge->nonce, Sign("dev-1", challenge->nonce));
+  auto login = Login("dev-2", challenge->nonce, Sign("dev-2", challenge->nonce));
   EXPECT_EQ(login.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(login.status().message(), "challenge is unknown, expired or already used");
 }
 
-TEST_F(AuthServiceTest, ChallengeJustBeforeExpiryWorks) {
-  RegisterDevice("dev-1");
-  auto challenge = service_->GetChallenge("dev-1");
-  ASSERT_TRUE(challenge.ok());
+TEST_F(AuthServiceTest, ExpiredChallengeIsRejectedJustBeforeExpiryWorks) {
+  Register("dev-1");
+  auto a = service_->GetChallenge(Req("dev-1"));
+  auto b = service_->GetChallenge(Req("dev-1"));
+  ASSERT_TRUE(a.ok() && b.ok());
   clock_.Advance(absl::Seconds(59));
-  EXPECT_TRUE(service_->Login("dev-1", challenge->nonce, Sign("dev-1", challenge->nonce)).ok());
+  EXPECT_TRUE(Login("dev-1", a->nonce, Sign("dev-1", a->nonce)).ok());
+  clock_.Advance(absl::Seconds(1));
+  auto login = Login("dev-1", b->nonce, Sign("dev-1", b->nonce));
+  EXPECT_EQ(login.status().message(), "challenge is unknown, expired or already used");
 }
 
 TEST_F(AuthServiceTest, NonAcceptedDeviceIsPermissionDenied) {
-  for (DeviceStatus status :
-       {DeviceStatus::kPending, DeviceStatus::kRejected, DeviceStatus::kRevoked}) {
-    DeviceRecord d;
-    d.device_id = absl::StrCat("dev-", DeviceStatusName(status));
-    d.public_key = device_key_.public_key();
-    d.status = status;
-    ASSERT_TRUE(registry_.Register(d).ok());
-    auto challenge = service_->GetChallenge(d.device_id);
+  Register("dev-pending", DeviceStatus::kPending);
+  EXPECT_EQ(service_->GetChallenge(Req("dev-pending")).status().message(),
+            "device dev-pending is pending operator approval");
+  for (DeviceStatus status : {DeviceStatus::kRejected, DeviceStatus::kRevoked}) {
+    std::string id = absl::StrCat("dev-", DeviceStatusName(status));
+    Register(id, status);
+    auto challenge = service_->GetChallenge(Req(id));
     EXPECT_EQ(challenge.status().code(), absl::StatusCode::kPermissionDenied);
     EXPECT_EQ(challenge.status().message(),
-              absl::StrCat("device ", d.device_id, " is ", DeviceStatusName(status),
+              absl::StrCat("device ", id, " is ", DeviceStatusName(status),
                            "; only accepted devices may log in"));
   }
   EXPECT_EQ(challenges_.size(), 0u);
 }
 
-TEST_F(AuthServiceTest, RegisterStoresAcceptedDeviceWithAttributes) {
-  auto d = service_->RegisterDevice("dev-1", device_key_.public_key(),
-                                    {{"model", "X1"}, {"carrier", "Ünïcode \"quoted\""}});
-  ASSERT_TRUE(d.ok()) << d.status();
-  auto got = service_->GetDevice("dev-1");
-  ASSERT_TRUE(got.ok());
-  EXPECT_EQ(got->status, DeviceStatus::kAccepted);
-  EXPECT_EQ(got->public_key, device_key_.public_key());
-  EXPECT_EQ(got->attributes.at("carrier"), "Ünïcode \"quoted\"");
-  EXPECT_EQ(got->created_at, clock_.Now());
+TEST_F(AuthServiceTest, PerDeviceRateLimitGivesRetryDelay) {
+  Register("dev-1");
+  clock_.Advance(absl::Seconds(20) - absl::Milliseconds(absl::ToUnixMillis(clock_.Now()) % 60000));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(service_->GetChallenge(Req("dev-1")).ok()) << i;
+  auto refused = service_->GetChallenge(Req("dev-1"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.status().message(), "too many login attempts for device dev-1; retry in 40 s");
+  auto payload = refused.status().GetPayload(kRetryAfterPayload);
+  ASSERT_TRUE(payload.has_value());
+  EXPECT_EQ(std::string(*payload), "40000");
+  // Login counts too.
+  EXPECT_EQ(Login("dev-1", std::string(32, 'n'), std::string(64, 's')).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Counter(metrics_, "updraft_auth_rate_limited_total", "scope", "device"), 2);
+  // Another device is not affected; the next window is open again.
+  Register("dev-2");
+  EXPECT_TRUE(service_->GetChallenge(Req("dev-2")).ok());
+  clock_.Advance(absl::Seconds(40));
+  EXPECT_TRUE(FullLogin("dev-1").ok());
 }
 
-TEST_F(AuthServiceTest, RegisterRejectsBadKeyLength) {
-  for (size_t n : {0, 31, 33, 64}) {
-    auto d = service_->RegisterDevice("dev-1", std::string(n, 'k'), {});
-    EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument) << n;
-    EXPECT_THAT(std::string(d.status().message()), HasSubstr("ed25519_public_key"));
+TEST_F(AuthServiceTest, PerSourceRateLimitSpansDevices) {
+  for (int i = 0; i < 8; ++i) {
+    std::string id = absl::StrCat("dev-", i);
+    Register(id);
+    ASSERT_TRUE(service_->GetChallenge(Req(id, "192.0.2.9")).ok());
   }
-  EXPECT_EQ(service_->GetDevice("dev-1").status().code(), absl::StatusCode::kNotFound);
+  auto refused = service_->GetChallenge(Req("dev-0", "192.0.2.9"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("too many login attempts from 192.0.2.9; retry in"));
+  EXPECT_TRUE(service_->GetChallenge(Req("dev-0", "192.0.2.10")).ok());
 }
 
-TEST_F(AuthServiceTest, RegisterRejectsBadAttributes) {
-  const std::string key = device_key_.public_key();
-  std::map<std::string, std::string> too_many;
-  for (int i = 0; i < 65; ++i) too_many[absl::StrCat("k", i)] = "v";
-  for (const auto& attrs :
-       std::vector<std::map<std::string, std::string>>{too_many,
-                                                       {{"", "v"}},
-                                                       {{"bad key", "v"}},
-                                                       {{std::string(65, 'k'), "v"}},
-                                                       {{"k", std::string(1025, 'v')}},
-                                                       {{"k", std::string("a\0b", 3)}},
-                                                       {{"k", "\xc3"}},
-                                                       {{"k", "\xed\xa0\x80"}},
-                                                       {{"k", "\xc0\xaf"}}}) {
-    auto d = service_->RegisterDevice("dev-1", key, attrs);
-    EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(std::string(d.status().message()), HasSubstr("attributes"));
+TEST_F(AuthServiceTest, OperatorLoginIssuesRoleTokenAndRefusesBadOrRevokedKeys) {
+  std::string raw = RandomBytes(32);
+  ApiKeyRecord key;
+  key.key_id = "ak_1";
+  key.name = "release-bot";
+  key.role = Role::kPublisher;
+  key.key_hash = Sha256(raw);
+  ASSERT_TRUE(api_keys_.Create(key, AuditEntry()).ok());
+  auto token = service_->OperatorLogin(absl::WebSafeBase64Escape(raw), "10.0.0.1");
+  ASSERT_TRUE(token.ok()) << token.status();
+  EXPECT_EQ(token->role, Role::kPublisher);
+  EXPECT_EQ(token->key_id, "ak_1");
+  EXPECT_EQ(token->token.expires_at, clock_.Now() + absl::Minutes(10));
+  auto claims = Verifier(kOperatorAudience).Verify(token->token.token);
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_EQ(claims->subject, "ak_1");
+  EXPECT_EQ(claims->role, "publisher");
+  // Not a device token.
+  EXPECT_FALSE(Verifier().Verify(token->token.token).ok());
+
+  for (std::string bad :
+       {std::string(""), std::string("!!"), absl::WebSafeBase64Escape(RandomBytes(32)),
+        absl::WebSafeBase64Escape(RandomBytes(31))}) {
+    auto refused = service_->OperatorLogin(bad, "10.0.0.1");
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_EQ(refused.status().message(), "invalid API key");
   }
-  EXPECT_EQ(service_->GetDevice("dev-1").status().code(), absl::StatusCode::kNotFound);
-}
-
-TEST_F(AuthServiceTest, DuplicateRegisterIsAlreadyExists) {
-  RegisterDevice("dev-1");
-  Ed25519KeyPair other = *Ed25519KeyPair::Generate();
-  auto d = service_->RegisterDevice("dev-1", other.public_key(), {});
-  EXPECT_EQ(d.status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(d.status().message(), "device dev-1 is already registered");
-  EXPECT_EQ(service_->GetDevice("dev-1")->public_key, device_key_.public_key());
-}
-
-TEST(AuthServiceCreateTest, RequiresDependencies) {
-  FakeClock clock;
-  FakeDeviceRegistry registry(&clock);
-  FakeChallengeStore challenges(&clock);
-  TokenSigner signer(*Ed25519KeyPair::Generate(), &clock, absl::Minutes(15));
-  EXPECT_EQ(AuthService::Create({}).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(AuthService::Create({.registry = &registry, .challenges = &challenges, .clock = &clock})
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(AuthService::Create({.registry = &registry,
-                                 .challenges = &challenges,
-                                 .clock = &clock,
-                                 .signer = &signer,
-                                 .challenge_ttl = absl::ZeroDuration()})
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(
-      AuthService::Create(
-          {.registry = &registry, .challenges = &challenges, .clock = &clock, .signer = &signer})
-          .ok());
-}
-
-// Store failures with mocks: errors pass through unchanged and nothing is
-// issued.
-class AuthServiceStoreFailureTest : public ::testing::Test {
- protected:
-  AuthServiceStoreFailureTest()
-      : signer_(*Ed25519KeyPair::Generate(), &clock_, absl::Minutes(15)),
-        device_key_(*Ed25519KeyPair::Generate()) {
-    service_ = *AuthService::Create(
-        {.registry = &registry_, .challenges = &challenges_, .clock = &clock_, .signer = &signer_});
-    device_.device_id = "dev-1";
-    device_.public_key = device_key_.public_key();
-    device_.status = DeviceStatus::kAccepted;
-  }
-
-  FakeClock clock_;
-  MockDeviceRegistry registry_;
-  MockChallengeStore challenges_;
-  TokenSigner signer_;
-  Ed25519KeyPair device_key_;
-  DeviceRecord device_;
-  std::unique_ptr<AuthService> service_;
-};
-
-TEST_F(AuthServiceStoreFailureTest, RegistryUnavailable) {
-  EXPECT_CALL(registry_, Get(Sv("dev-1"))).WillOnce(Return(absl::UnavailableError("db down")));
-  EXPECT_CALL(challenges_, Put(_, _, _)).Times(0);
-  EXPECT_EQ(service_->GetChallenge("dev-1").status(), absl::UnavailableError("db down"));
-}
-
-TEST_F(AuthServiceStoreFailureTest, ChallengeStoreUnavailableOnPut) {
-  EXPECT_CALL(registry_, Get(Sv("dev-1"))).WillOnce(Return(device_));
-  EXPECT_CALL(challenges_, Put(_, Sv("dev-1"), absl::Seconds(60)))
-      .WillOnce(Return(absl::UnavailableError("redis down")));
-  EXPECT_EQ(service_->GetChallenge("dev-1").status(), absl::UnavailableError("redis down"));
-}
-
-TEST_F(AuthServiceStoreFailureTest, ChallengeStoreUnavailableOnTake) {
-  std::string nonce(32, 'n');
-  EXPECT_CALL(challenges_, Take(Sv(nonce))).WillOnce(Return(absl::UnavailableError("redis down")));
-  EXPECT_CALL(registry_, Get(_)).Times(0);
-  auto login = service_->Login("dev-1", nonce, *device_key_.Sign(LoginMessage("dev-1", nonce)));
-  EXPECT_EQ(login.status(), absl::UnavailableError("redis down"));
-}
-
-TEST_F(AuthServiceStoreFailureTest, DeviceRevokedBetweenChallengeAndLogin) {
-  std::string nonce(32, 'n');
-  device_.status = DeviceStatus::kRevoked;
-  EXPECT_CALL(challenges_, Take(Sv(nonce))).WillOnce(Return(std::optional<std::string>("dev-1")));
-  EXPECT_CALL(registry_, Get(Sv("dev-1"))).WillOnce(Return(device_));
-  auto login = service_->Login("dev-1", nonce, *device_key_.Sign(LoginMessage("dev-1", nonce)));
-  EXPECT_EQ(login.status().code(), absl::StatusCode::kPermissionDenied);
-}
-
-TEST_F(AuthServiceStoreFailureTest, RegisterPassesValidatedRecord) {
-  EXPECT_CALL(registry_, Register(_)).WillOnce([](const DeviceRecord& d) {
-    EXPECT_EQ(d.device_id, "dev-1");
-    EXPECT_EQ(d.status, DeviceStatus::kAccepted);
-    EXPECT_EQ(d.attributes.at("a"), "b");
-    return absl::StatusOr<DeviceRecord>(d);
-  });
-  EXPECT_TRUE(service_->RegisterDevice("dev-1", device_key_.public_key(), {{"a", "b"}}).ok());
+  ASSERT_TRUE(api_keys_.Revoke("ak_1", AuditEntry{.at = clock_.Now()}).ok());
+  auto revoked = service_->OperatorLogin(absl::WebSafeBase64Escape(raw), "10.0.0.1");
+  EXPECT_EQ(revoked.status().message(), "API key ak_1 is revoked");
 }
 
 }  // namespace

@@ -18,17 +18,39 @@ TEST(FakeChallengeStoreTest, SingleUseAndExpiresWithClock) {
   EXPECT_EQ(*store.Take("unknown"), std::nullopt);
 }
 
-TEST(FakeDeviceRegistryTest, RegisterGetAndDuplicate) {
-  FakeClock clock;
-  FakeDeviceRegistry registry(&clock);
+TEST(FakeDeviceRegistryTest, RegisterGetTransitionAndAudit) {
+  FakeAuditLog audit;
+  FakeDeviceRegistry registry(&audit);
   DeviceRecord d;
   d.device_id = "dev-1";
-  auto stored = registry.Register(d);
-  ASSERT_TRUE(stored.ok());
-  EXPECT_EQ(stored->created_at, clock.Now());
-  EXPECT_EQ(registry.Register(d).status().code(), absl::StatusCode::kAlreadyExists);
+  AuditEntry e;
+  e.action = "register_device";
+  ASSERT_TRUE(registry.Register(d, e).ok());
+  EXPECT_EQ(registry.Register(d, e).status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_TRUE(registry.Get("dev-1").ok());
   EXPECT_EQ(registry.Get("dev-2").status().code(), absl::StatusCode::kNotFound);
+  auto moved = registry.Transition("dev-1", {DeviceStatus::kPending}, DeviceStatus::kAccepted, e);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->status, DeviceStatus::kAccepted);
+  EXPECT_EQ(registry.Transition("dev-1", {DeviceStatus::kPending}, DeviceStatus::kRejected, e)
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(audit.entries().size(), 2u);
+}
+
+TEST(FakeRateLimiterTest, FixedWindowsOnTheClock) {
+  FakeClock clock(absl::FromUnixSeconds(6000));  // a window boundary
+  FakeRateLimiter limiter(&clock);
+  RateLimit limit{2, absl::Minutes(1)};
+  EXPECT_EQ(*limiter.Hit("k", limit), absl::ZeroDuration());
+  EXPECT_EQ(*limiter.Hit("k", limit), absl::ZeroDuration());
+  clock.Advance(absl::Seconds(15));
+  EXPECT_EQ(*limiter.Hit("k", limit), absl::Seconds(45));
+  EXPECT_EQ(*limiter.Hit("other", limit), absl::ZeroDuration());
+  clock.Advance(absl::Seconds(45));
+  EXPECT_EQ(*limiter.Hit("k", limit), absl::ZeroDuration());
+  EXPECT_EQ(*limiter.Hit("k", RateLimit{0, absl::Minutes(1)}), absl::ZeroDuration());
 }
 
 }  // namespace

@@ -3,12 +3,17 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <string>
+
+#include "absl/strings/string_view.h"
 #include "services/auth/auth_service.h"
 #include "updraft/v1/auth.grpc.pb.h"
 
 namespace updraft {
 
-// The device-facing gRPC API (updraft.v1.Auth) over an AuthService.
+// The device-facing gRPC API (updraft.v1.Auth) over an AuthService. The
+// caller's IP address (ServerContext::peer()) is the rate-limit source; a
+// RESOURCE_EXHAUSTED answer carries trailing metadata "retry-after-ms".
 class GrpcAuthService final : public v1::Auth::Service {
  public:
   // `service` must outlive this adapter.
@@ -20,29 +25,25 @@ class GrpcAuthService final : public v1::Auth::Service {
                      v1::LoginResponse* response) override;
   grpc::Status GetPublicKeys(grpc::ServerContext* context, const v1::GetPublicKeysRequest* request,
                              v1::PublicKeySet* response) override;
+  grpc::Status OperatorLogin(grpc::ServerContext* context, const v1::OperatorLoginRequest* request,
+                             v1::OperatorLoginResponse* response) override;
 
  private:
   AuthService* service_;
 };
 
-// The operator-facing gRPC API (updraft.v1.AuthAdmin) over an AuthService.
-class GrpcAuthAdminService final : public v1::AuthAdmin::Service {
- public:
-  // `service` must outlive this adapter.
-  explicit GrpcAuthAdminService(AuthService* service) : service_(service) {}
+// The address part of a gRPC peer string: "ipv4:10.0.0.7:5000" -> "10.0.0.7",
+// "ipv6:[::1]:5000" (or its %5B %5D escaped form) -> "::1"; anything else as
+// given.
+std::string PeerSource(absl::string_view peer);
 
-  grpc::Status RegisterDevice(grpc::ServerContext* context,
-                              const v1::RegisterDeviceRequest* request,
-                              v1::Device* response) override;
-  grpc::Status GetDevice(grpc::ServerContext* context, const v1::GetDeviceRequest* request,
-                         v1::Device* response) override;
+// Converts a status for gRPC; a RESOURCE_EXHAUSTED carrying
+// kRetryAfterPayload also sets the trailing metadata "retry-after-ms".
+grpc::Status ToGrpcStatusWithRetry(const absl::Status& status, grpc::ServerContext* context);
 
- private:
-  AuthService* service_;
-};
-
-// The API form of a device record.
-v1::Device DeviceToProto(const DeviceRecord& device);
+// The API form of a key type, and back (UNSPECIFIED means Ed25519).
+v1::KeyType KeyTypeToProto(KeyType type);
+absl::StatusOr<KeyType> KeyTypeFromProto(v1::KeyType type);
 
 }  // namespace updraft
 

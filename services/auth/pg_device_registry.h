@@ -1,24 +1,34 @@
 #ifndef UPDRAFT_SERVICES_AUTH_PG_DEVICE_REGISTRY_H_
 #define UPDRAFT_SERVICES_AUTH_PG_DEVICE_REGISTRY_H_
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "common/pg_pool.h"
 #include "services/auth/device_registry.h"
 
 namespace updraft {
 
-// DeviceRegistry over PostgreSQL: the `devices` table, with every
-// registration recorded in `auth_audit` in the same transaction (schema in
-// migrations/). Attributes are stored as a JSON object of strings.
+// DeviceRegistry over PostgreSQL: the `devices` table, with every change
+// recorded in `auth_audit` in the same transaction (schema in migrations/).
+// Attributes are stored as a JSON object of strings. Import inserts all
+// rows with one statement per table (jsonb_to_recordset), so thousands of
+// devices go in one short transaction.
 class PgDeviceRegistry : public DeviceRegistry {
  public:
-  // Actor recorded in auth_audit for registrations through the admin API.
-  static constexpr absl::string_view kAdminActor = "auth-admin-api";
-
   // `pool` must outlive the registry.
   explicit PgDeviceRegistry(PgPool* pool) : pool_(pool) {}
 
-  absl::StatusOr<DeviceRecord> Register(const DeviceRecord& device) override;
+  absl::StatusOr<DeviceRecord> Register(const DeviceRecord& device,
+                                        const AuditEntry& audit) override;
   absl::StatusOr<DeviceRecord> Get(absl::string_view device_id) override;
+  absl::StatusOr<std::vector<DeviceRecord>> List(const DeviceQuery& query) override;
+  absl::StatusOr<DeviceRecord> Transition(absl::string_view device_id,
+                                          const std::vector<DeviceStatus>& from, DeviceStatus to,
+                                          const AuditEntry& audit) override;
+  absl::Status Import(const std::vector<DeviceRecord>& devices, const AuditEntry& audit,
+                      size_t* conflict_index) override;
 
  private:
   PgPool* pool_;

@@ -21,6 +21,10 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
   if (options.key_source_override == nullptr && options.auth_address.empty()) {
     return absl::InvalidArgumentError("--auth_address is required");
   }
+  UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                           ServerCredentialsFrom(options.tls));
+  UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> download_channel,
+                           MakeChannel(options.download_address, options.tls));
   std::unique_ptr<CatalogServer> s(new CatalogServer());
   const Clock* clock = options.clock != nullptr ? options.clock : &s->real_clock_;
 
@@ -31,17 +35,52 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
   UPDRAFT_RETURN_IF_ERROR(ApplyMigrations(*s->pool_, "catalog", CatalogMigrations(), &applied));
   s->store_ = std::make_unique<PgCatalogStore>(s->pool_.get());
 
-  s->manifests_ = std::make_unique<DownloadManifestSource>(v1::Download::NewStub(
-      grpc::CreateChannel(options.download_address, grpc::InsecureChannelCredentials())));
+  std::shared_ptr<grpc::Channel> auth_channel;
+  if (!options.auth_address.empty()) {
+    UPDRAFT_ASSIGN_OR_RETURN(auth_channel, MakeChannel(options.auth_address, options.tls));
+  }
+  if (!options.api_key_file.empty()) {
+    if (auth_channel == nullptr) {
+      return absl::InvalidArgumentError("--api_key_file needs --auth_address");
+    }
+    UPDRAFT_ASSIGN_OR_RETURN(std::string api_key, ReadApiKeyFile(options.api_key_file));
+    s->credentials_ =
+        std::make_unique<OperatorTokenSource>(v1::Auth::NewStub(auth_channel), api_key, clock);
+  } else {
+    options.logger->Warning(
+        "no --api_key_file: the catalog sends no operator token to Download.GetManifest");
+  }
+  s->manifests_ = std::make_unique<DownloadManifestSource>(
+      v1::Download::NewStub(download_channel), absl::Seconds(10), s->credentials_.get());
   PublicKeySource* keys = options.key_source_override;
   if (keys == nullptr) {
-    s->key_source_ = std::make_unique<AuthServiceKeySource>(
-        v1::Auth::NewStub(
-            grpc::CreateChannel(options.auth_address, grpc::InsecureChannelCredentials())),
-        clock);
+    s->key_source_ = std::make_unique<AuthServiceKeySource>(v1::Auth::NewStub(auth_channel), clock);
     keys = s->key_source_.get();
   }
-  s->verifier_ = std::make_unique<TokenVerifier>(keys, clock, std::string(kDeviceAudience));
+  s->revocations_ = std::make_unique<RevocationList>(clock);
+  if (options.redis.has_value()) {
+    UPDRAFT_ASSIGN_OR_RETURN(s->revocation_feed_,
+                             RedisRevocationFeed::Start({.redis = *options.redis,
+                                                         .key_prefix = options.redis_key_prefix,
+                                                         .list = s->revocations_.get(),
+                                                         .clock = clock,
+                                                         .logger = options.logger}));
+  } else {
+    options.logger->Warning("no --redis: token revocations are not enforced");
+  }
+  s->verifier_ = std::make_unique<TokenVerifier>(
+      TokenVerifier::Options{.keys = keys,
+                             .clock = clock,
+                             .audience = std::string(kDeviceAudience),
+                             .revocations = s->revocations_.get(),
+                             .metrics = &s->metrics_->registry()});
+  s->operator_verifier_ = std::make_unique<TokenVerifier>(
+      TokenVerifier::Options{.keys = keys,
+                             .clock = clock,
+                             .audience = std::string(kOperatorAudience),
+                             .cache_capacity = 10000,
+                             .revocations = s->revocations_.get(),
+                             .metrics = &s->metrics_->registry()});
 
   UPDRAFT_ASSIGN_OR_RETURN(
       s->service_,
@@ -52,13 +91,15 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
                                                             ? options.download_address
                                                             : options.public_download_target,
                               .logger = options.logger}));
-  s->admin_api_ = std::make_unique<GrpcCatalogAdmin>(s->service_.get());
+  s->admin_api_ =
+      std::make_unique<GrpcCatalogAdmin>(s->service_.get(), s->operator_verifier_.get());
   s->device_api_ = std::make_unique<GrpcDeviceCatalog>(s->service_.get(), s->verifier_.get(),
                                                        &s->metrics_->registry());
   UPDRAFT_ASSIGN_OR_RETURN(
       s->grpc_server_, GrpcServer::Start({.listen_address = options.listen_address,
                                           .services = {s->admin_api_.get(), s->device_api_.get()},
-                                          .metrics = s->metrics_.get()}));
+                                          .metrics = s->metrics_.get(),
+                                          .credentials = std::move(credentials)}));
   options.logger->Info("catalog started", {{"listen", options.listen_address},
                                            {"port", absl::StrCat(s->port())},
                                            {"metrics_port", absl::StrCat(s->metrics_port())},

@@ -2,6 +2,7 @@
 #define UPDRAFT_SERVICES_CATALOG_CATALOG_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -9,7 +10,12 @@
 #include "common/grpc_server.h"
 #include "common/logger.h"
 #include "common/metrics.h"
+#include "common/operator_auth.h"
 #include "common/pg_pool.h"
+#include "common/redis_client.h"
+#include "common/redis_revocations.h"
+#include "common/revocation.h"
+#include "common/tls.h"
 #include "common/token.h"
 #include "services/catalog/catalog_service.h"
 #include "services/catalog/catalog_store.h"
@@ -19,9 +25,11 @@
 namespace updraft::catalog {
 
 // The running catalog service: PostgreSQL pool (migrations applied at
-// start), the download service client for manifests, token verification
-// with auth's published keys, the domain class and its two gRPC APIs on one
-// server, and the metrics endpoint. Used by main.cc and integration tests.
+// start), the download service client for manifests (logged in with the
+// catalog's own API key), device and operator token verification with
+// auth's published keys and the Redis revocation feed, the domain class and
+// its two gRPC APIs on one server, and the metrics endpoint. Used by main.cc
+// and integration tests.
 class CatalogServer {
  public:
   struct Options {
@@ -39,6 +47,16 @@ class CatalogServer {
     std::string public_download_target;
     // When set, token keys come from here instead of the auth service.
     PublicKeySource* key_source_override = nullptr;
+    // TLS of the listener and of the channels to download and auth; empty:
+    // plaintext.
+    TlsOptions tls;
+    // Redis carrying auth's revocations; unset: revoked tokens stay valid
+    // until they expire (tests only).
+    std::optional<RedisClient::Options> redis;
+    std::string redis_key_prefix = "updraft:";
+    // File with the API key (role viewer suffices) the catalog logs in with
+    // to call Download.GetManifest; empty: no operator token is sent.
+    std::string api_key_file;
     // Real clock when null.
     const Clock* clock = nullptr;
     // Required.
@@ -50,6 +68,8 @@ class CatalogServer {
 
   int port() const { return grpc_server_->port(); }
   int metrics_port() const { return metrics_->port(); }
+  // The revocations this replica enforces.
+  RevocationList& revocations() { return *revocations_; }
   void Shutdown(absl::Duration grace = absl::Seconds(5));
 
  private:
@@ -61,7 +81,11 @@ class CatalogServer {
   std::unique_ptr<CatalogStore> store_;
   std::unique_ptr<ManifestSource> manifests_;
   std::unique_ptr<PublicKeySource> key_source_;
+  std::unique_ptr<OperatorTokenSource> credentials_;
+  std::unique_ptr<RevocationList> revocations_;
+  std::unique_ptr<RedisRevocationFeed> revocation_feed_;
   std::unique_ptr<TokenVerifier> verifier_;
+  std::unique_ptr<TokenVerifier> operator_verifier_;
   std::unique_ptr<CatalogService> service_;
   std::unique_ptr<GrpcCatalogAdmin> admin_api_;
   std::unique_ptr<GrpcDeviceCatalog> device_api_;

@@ -4,11 +4,15 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/escaping.h"
 #include "common/crypto.h"
+#include "common/redis_revocations.h"
 #include "common/test_env.h"
+#include "common/tls_test_util.h"
 #include "common/token.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "updraft/v1/auth.grpc.pb.h"
 #include "updraft/v1/catalog.grpc.pb.h"
 #include "updraft/v1/download.grpc.pb.h"
 
@@ -19,11 +23,21 @@ using ::testing::HasSubstr;
 
 const std::string kSha = Sha256Hex("player 1.0.0");
 
-// Serves one manifest through the download service's GetManifest.
+// Serves one manifest through the download service's GetManifest; when
+// `required_token` is set, only to a caller presenting it.
 class StandInDownload final : public v1::Download::Service {
  public:
-  grpc::Status GetManifest(grpc::ServerContext*, const v1::GetManifestRequest* request,
+  std::string required_token;
+
+  grpc::Status GetManifest(grpc::ServerContext* context, const v1::GetManifestRequest* request,
                            v1::ArtifactManifest* response) override {
+    if (!required_token.empty()) {
+      auto it = context->client_metadata().find("authorization");
+      if (it == context->client_metadata().end() ||
+          std::string(it->second.data(), it->second.size()) != "Bearer " + required_token) {
+        return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "missing operator token");
+      }
+    }
     if (request->sha256() != kSha) return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown");
     response->set_sha256(kSha);
     response->set_size(4);
@@ -53,6 +67,10 @@ TEST(CatalogServerTest, ActiveUpgradeEndToEnd) {
   keys.Add(key->public_key());
   TokenSigner signer(*key, &clock, absl::Minutes(10));
   const std::string download_address = "127.0.0.1:" + std::to_string(download_port);
+  auto publisher = [&](grpc::ClientContext* ctx, const std::string& role = "publisher") {
+    ctx->AddMetadata("authorization",
+                     "Bearer " + signer.Issue("ak_1", kOperatorAudience, {.role = role})->token);
+  };
 
   auto server = CatalogServer::Create({.metrics_listen = "127.0.0.1:0",
                                        .pg_uri = (*env)->pg_uri(),
@@ -73,7 +91,16 @@ TEST(CatalogServerTest, ActiveUpgradeEndToEnd) {
     v1::CreatePackageRequest p;
     p.set_name("player");
     p.set_author("Acme");
-    ASSERT_TRUE(admin->CreatePackage(&ctx, p, &package).ok());
+    EXPECT_EQ(admin->CreatePackage(&ctx, p, &package).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    grpc::ClientContext viewer;
+    publisher(&viewer, "viewer");
+    grpc::Status s = admin->CreatePackage(&viewer, p, &package);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(s.error_message(), "role viewer may not call CreatePackage; needs publisher");
+    grpc::ClientContext ok;
+    publisher(&ok);
+    ASSERT_TRUE(admin->CreatePackage(&ok, p, &package).ok());
   }
   v1::CreateReleaseRequest r;
   r.set_package_id(package.package_id());
@@ -88,6 +115,7 @@ TEST(CatalogServerTest, ActiveUpgradeEndToEnd) {
   v1::Release release;
   {
     grpc::ClientContext ctx;
+    publisher(&ctx);
     grpc::Status s = admin->CreateRelease(&ctx, r, &release);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
     EXPECT_THAT(s.error_message(), HasSubstr("is not uploaded to the download service"));
@@ -95,12 +123,14 @@ TEST(CatalogServerTest, ActiveUpgradeEndToEnd) {
   r.set_artifact_sha256(kSha);
   {
     grpc::ClientContext ctx;
+    publisher(&ctx);
     grpc::Status s = admin->CreateRelease(&ctx, r, &release);
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(release.artifact().files(0), "bin/player");
   }
   {
     grpc::ClientContext ctx;
+    publisher(&ctx);
     v1::PublishReleaseRequest p;
     p.set_release_id(release.release_id());
     ASSERT_TRUE(admin->PublishRelease(&ctx, p, &release).ok());
@@ -144,6 +174,7 @@ TEST(CatalogServerTest, ActiveUpgradeEndToEnd) {
   }
   {
     grpc::ClientContext ctx;
+    publisher(&ctx, "viewer");
     v1::GetDeviceStateRequest get;
     get.set_device_id("dev-1");
     v1::DeviceState state;
@@ -160,6 +191,175 @@ TEST(CatalogServerTest, ActiveUpgradeEndToEnd) {
   }
   (*server)->Shutdown();
   download_server->Shutdown();
+}
+
+// Publishes one token key through auth's GetPublicKeys; OperatorLogin with
+// `api_key` answers `operator_token`.
+class StandInAuth final : public v1::Auth::Service {
+ public:
+  explicit StandInAuth(std::string public_key) : public_key_(std::move(public_key)) {}
+  std::string api_key;
+  std::string operator_token;
+
+  grpc::Status GetPublicKeys(grpc::ServerContext*, const v1::GetPublicKeysRequest*,
+                             v1::PublicKeySet* response) override {
+    auto* k = response->add_keys();
+    k->set_key_id(KeyIdFor(public_key_));
+    k->set_ed25519(public_key_);
+    return grpc::Status::OK;
+  }
+  grpc::Status OperatorLogin(grpc::ServerContext*, const v1::OperatorLoginRequest* request,
+                             v1::OperatorLoginResponse* response) override {
+    if (api_key.empty() || request->api_key() != api_key) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "invalid API key");
+    }
+    response->set_access_token(operator_token);
+    response->set_expires_at_unix(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
+    response->set_role("viewer");
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::string public_key_;
+};
+
+// The catalog logs in with its API key to fetch manifests, and a device token
+// that worked stops working once auth publishes the device's revocation.
+TEST(CatalogServerTest, ApiKeyForManifestsAndRevokedDeviceMidSession) {
+  auto env = TestEnv::Create();
+  ASSERT_TRUE(env.ok()) << env.status();
+  FakeClock clock;
+  Logger logger("catalog", &clock);
+  auto key = Ed25519KeyPair::Generate();
+  TokenSigner signer(*key, &clock, absl::Minutes(10));
+  StandInAuth auth(key->public_key());
+  std::string raw = RandomBytes(32);
+  auth.api_key = absl::WebSafeBase64Escape(raw);
+  auth.operator_token = "catalog-viewer-token";
+  StandInDownload download;
+  download.required_token = auth.operator_token;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&auth);
+  builder.RegisterService(&download);
+  auto stand_ins = builder.BuildAndStart();
+  ASSERT_NE(stand_ins, nullptr);
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  const char* dir = getenv("TEST_TMPDIR");
+  std::string key_file = std::string(dir ? dir : "/tmp") + "/catalog_api.key";
+  ASSERT_TRUE(WriteKeyFile(key_file, raw).ok());
+
+  auto server = CatalogServer::Create({.pg_uri = (*env)->pg_uri(),
+                                       .download_address = address,
+                                       .auth_address = address,
+                                       .redis = (*env)->redis_options(),
+                                       .redis_key_prefix = (*env)->redis_prefix(),
+                                       .api_key_file = key_file,
+                                       .clock = &clock,
+                                       .logger = &logger});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string((*server)->port()),
+                                     grpc::InsecureChannelCredentials());
+  auto admin = v1::CatalogAdmin::NewStub(channel);
+  auto device = v1::DeviceCatalog::NewStub(channel);
+  auto as_publisher = [&](grpc::ClientContext* ctx) {
+    ctx->AddMetadata(
+        "authorization",
+        "Bearer " + signer.Issue("ak_1", kOperatorAudience, {.role = "publisher"})->token);
+  };
+  v1::Package package;
+  {
+    grpc::ClientContext ctx;
+    as_publisher(&ctx);
+    v1::CreatePackageRequest p;
+    p.set_name("player");
+    p.set_author("Acme");
+    ASSERT_TRUE(admin->CreatePackage(&ctx, p, &package).ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    as_publisher(&ctx);
+    v1::CreateReleaseRequest r;
+    r.set_package_id(package.package_id());
+    r.set_version("1.0.0");
+    r.set_artifact_sha256(kSha);
+    r.mutable_dcinfo()->set_variant(v1::DcInfo::FILES);
+    auto* e = r.mutable_dcinfo()->add_entries();
+    e->set_dc_id("DC_1");
+    e->add_files("bin/player");
+    v1::Release release;
+    grpc::Status s = admin->CreateRelease(&ctx, r, &release);
+    ASSERT_TRUE(s.ok()) << s.error_message();  // the stand-in download saw the catalog's token
+  }
+
+  auto token = signer.Issue("dev-1", kDeviceAudience);
+  auto check = [&]() {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token->token);
+    v1::CheckForUpdatesResponse offers;
+    return device->CheckForUpdates(&ctx, {}, &offers);
+  };
+  ASSERT_TRUE(check().ok());
+  auto redis = RedisClient::Create((*env)->redis_options());
+  ASSERT_TRUE(redis.ok());
+  RedisRevocationPublisher revocations(redis->get(), (*env)->redis_prefix(), &clock);
+  uint64_t seen = (*server)->revocations().revision();
+  ASSERT_TRUE(revocations
+                  .Publish({Revocation::Kind::kSubject, std::string(kDeviceAudience), "dev-1",
+                            clock.Now(), clock.Now() + absl::Minutes(15)})
+                  .ok());
+  ASSERT_TRUE((*server)->revocations().AwaitRevision(seen + 1, absl::Seconds(5)));
+  grpc::Status s = check();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(s.error_message(), "device dev-1 is revoked");
+  (*server)->Shutdown();
+  stand_ins->Shutdown();
+}
+
+// Mutual TLS on the listener and on the channel to auth (token keys).
+TEST(CatalogServerTest, ServesAndCallsAuthOverMutualTls) {
+  auto env = TestEnv::Create();
+  ASSERT_TRUE(env.ok()) << env.status();
+  auto certs = TestCertificates::Create();
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  FakeClock clock;
+  Logger logger("catalog", &clock);
+  auto key = Ed25519KeyPair::Generate();
+  ASSERT_TRUE(key.ok());
+  StandInAuth auth(key->public_key());
+  grpc::ServerBuilder builder;
+  int auth_port = 0;
+  builder.AddListeningPort("127.0.0.1:0", *ServerCredentialsFrom(certs->Service("auth")),
+                           &auth_port);
+  builder.RegisterService(&auth);
+  auto auth_server = builder.BuildAndStart();
+  ASSERT_NE(auth_server, nullptr);
+
+  auto server = CatalogServer::Create({.pg_uri = (*env)->pg_uri(),
+                                       .download_address = "127.0.0.1:1",
+                                       .auth_address = "127.0.0.1:" + std::to_string(auth_port),
+                                       .tls = certs->Service("catalog"),
+                                       .clock = &clock,
+                                       .logger = &logger});
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string address = "127.0.0.1:" + std::to_string((*server)->port());
+  TokenSigner signer(*key, &clock, absl::Minutes(10));
+  auto token = signer.Issue("dev-1", kDeviceAudience);
+  ASSERT_TRUE(token.ok());
+  auto check = [&](const std::shared_ptr<grpc::Channel>& channel) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token->token);
+    v1::CheckForUpdatesResponse offers;
+    return v1::DeviceCatalog::NewStub(channel)->CheckForUpdates(&ctx, {}, &offers);
+  };
+  grpc::Status s = check(*MakeChannel(address, certs->Client("device")));
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(check(*MakeChannel(address, certs->Client())).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(check(*MakeChannel(address, TlsOptions())).error_code(), grpc::StatusCode::UNAVAILABLE);
+  (*server)->Shutdown();
+  auth_server->Shutdown();
 }
 
 }  // namespace

@@ -7,13 +7,25 @@
 namespace updraft::catalog {
 
 DownloadManifestSource::DownloadManifestSource(std::unique_ptr<v1::Download::StubInterface> stub,
-                                               absl::Duration timeout)
-    : stub_(std::move(stub)), timeout_(timeout) {}
+                                               absl::Duration timeout,
+                                               OperatorTokenSource* credentials)
+    : stub_(std::move(stub)), timeout_(timeout), credentials_(credentials) {}
 
 absl::StatusOr<v1::ArtifactManifest> DownloadManifestSource::GetManifest(
     const std::string& sha256) {
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  if (credentials_ != nullptr) {
+    absl::Status authorized = credentials_->Authorize(&ctx);
+    if (!authorized.ok()) {
+      return absl::Status(authorized.code() == absl::StatusCode::kUnavailable
+                              ? absl::StatusCode::kUnavailable
+                              : absl::StatusCode::kFailedPrecondition,
+                          absl::StrCat("the catalog cannot log in to fetch manifests (check its "
+                                       "--api_key_file): ",
+                                       authorized.message()));
+    }
+  }
   v1::GetManifestRequest request;
   request.set_sha256(sha256);
   v1::ArtifactManifest manifest;

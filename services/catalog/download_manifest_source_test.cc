@@ -1,7 +1,9 @@
 #include "services/catalog/download_manifest_source.h"
 
+#include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "updraft/v1/auth_mock.grpc.pb.h"
 #include "updraft/v1/download_mock.grpc.pb.h"
 
 namespace updraft::catalog {
@@ -66,6 +68,41 @@ TEST(DownloadManifestSourceTest, ManifestOfAnotherArtifactIsAnError) {
       .WillOnce(DoAll(SetArgPointee<2>(m), Return(grpc::Status::OK)));
   DownloadManifestSource source(std::move(stub));
   EXPECT_EQ(source.GetManifest(kSha).status().code(), absl::StatusCode::kInternal);
+}
+
+TEST(DownloadManifestSourceTest, LogsInOnceWithItsApiKey) {
+  FakeClock clock;
+  auto auth = std::make_unique<v1::MockAuthStub>();
+  v1::OperatorLoginResponse token;
+  token.set_access_token("viewer-token");
+  token.set_expires_at_unix(absl::ToUnixSeconds(clock.Now() + absl::Minutes(10)));
+  EXPECT_CALL(*auth, OperatorLogin(_, _, _))
+      .WillOnce(DoAll(SetArgPointee<2>(token), Return(grpc::Status::OK)));
+  OperatorTokenSource credentials(std::move(auth), "key", &clock);
+  auto stub = std::make_unique<v1::MockDownloadStub>();
+  v1::ArtifactManifest m;
+  m.set_sha256(kSha);
+  EXPECT_CALL(*stub, GetManifest(_, _, _))
+      .Times(2)
+      .WillRepeatedly(DoAll(SetArgPointee<2>(m), Return(grpc::Status::OK)));
+  DownloadManifestSource source(std::move(stub), absl::Seconds(10), &credentials);
+  EXPECT_TRUE(source.GetManifest(kSha).ok());
+  EXPECT_TRUE(source.GetManifest(kSha).ok());
+}
+
+TEST(DownloadManifestSourceTest, RefusedApiKeyIsFailedPreconditionWithoutCallingDownload) {
+  FakeClock clock;
+  auto auth = std::make_unique<v1::MockAuthStub>();
+  EXPECT_CALL(*auth, OperatorLogin(_, _, _))
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "invalid API key")));
+  OperatorTokenSource credentials(std::move(auth), "key", &clock);
+  auto stub = std::make_unique<v1::MockDownloadStub>();
+  EXPECT_CALL(*stub, GetManifest(_, _, _)).Times(0);
+  DownloadManifestSource source(std::move(stub), absl::Seconds(10), &credentials);
+  absl::Status s = source.GetManifest(kSha).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("--api_key_file"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("invalid API key"));
 }
 
 }  // namespace

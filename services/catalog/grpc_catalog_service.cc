@@ -1,6 +1,7 @@
 #include "services/catalog/grpc_catalog_service.h"
 
 #include "common/device_auth.h"
+#include "common/operator_auth.h"
 #include "common/status_util.h"
 
 namespace updraft::catalog {
@@ -16,33 +17,43 @@ grpc::Status Reply(absl::StatusOr<T> result, T* response) {
 
 }  // namespace
 
-grpc::Status GrpcCatalogAdmin::CreatePackage(grpc::ServerContext*,
+grpc::Status GrpcCatalogAdmin::CreatePackage(grpc::ServerContext* context,
                                              const v1::CreatePackageRequest* request,
                                              v1::Package* response) {
+  auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kPublisher, "CreatePackage");
+  if (!who.ok()) return ToGrpcStatus(who.status());
   return Reply(service_->CreatePackage(*request), response);
 }
 
-grpc::Status GrpcCatalogAdmin::CreateRelease(grpc::ServerContext*,
+grpc::Status GrpcCatalogAdmin::CreateRelease(grpc::ServerContext* context,
                                              const v1::CreateReleaseRequest* request,
                                              v1::Release* response) {
+  auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kPublisher, "CreateRelease");
+  if (!who.ok()) return ToGrpcStatus(who.status());
   return Reply(service_->CreateRelease(*request), response);
 }
 
-grpc::Status GrpcCatalogAdmin::PublishRelease(grpc::ServerContext*,
+grpc::Status GrpcCatalogAdmin::PublishRelease(grpc::ServerContext* context,
                                               const v1::PublishReleaseRequest* request,
                                               v1::Release* response) {
+  auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kPublisher, "PublishRelease");
+  if (!who.ok()) return ToGrpcStatus(who.status());
   return Reply(service_->PublishRelease(*request), response);
 }
 
-grpc::Status GrpcCatalogAdmin::GetRelease(grpc::ServerContext*,
+grpc::Status GrpcCatalogAdmin::GetRelease(grpc::ServerContext* context,
                                           const v1::GetReleaseRequest* request,
                                           v1::Release* response) {
+  auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kViewer, "GetRelease");
+  if (!who.ok()) return ToGrpcStatus(who.status());
   return Reply(service_->GetRelease(*request), response);
 }
 
-grpc::Status GrpcCatalogAdmin::GetDeviceState(grpc::ServerContext*,
+grpc::Status GrpcCatalogAdmin::GetDeviceState(grpc::ServerContext* context,
                                               const v1::GetDeviceStateRequest* request,
                                               v1::DeviceState* response) {
+  auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kViewer, "GetDeviceState");
+  if (!who.ok()) return ToGrpcStatus(who.status());
   return Reply(service_->GetDeviceState(*request), response);
 }
 

@@ -12,11 +12,15 @@
 
 namespace updraft::catalog {
 
-// gRPC adapter of the operator-facing catalog API. Open for now: operator
-// API keys and roles come with the operator authentication work.
+// gRPC adapter of the operator-facing catalog API. Every RPC needs an
+// operator token (common/operator_auth.h): publisher for CreatePackage,
+// CreateRelease and PublishRelease, viewer for GetRelease and GetDeviceState.
 class GrpcCatalogAdmin final : public v1::CatalogAdmin::Service {
  public:
-  explicit GrpcCatalogAdmin(CatalogService* service) : service_(service) {}
+  // Both must outlive the adapter; `operator_verifier` has audience
+  // kOperatorAudience.
+  GrpcCatalogAdmin(CatalogService* service, TokenVerifier* operator_verifier)
+      : service_(service), operator_verifier_(operator_verifier) {}
 
   grpc::Status CreatePackage(grpc::ServerContext* context, const v1::CreatePackageRequest* request,
                              v1::Package* response) override;
@@ -33,6 +37,7 @@ class GrpcCatalogAdmin final : public v1::CatalogAdmin::Service {
 
  private:
   CatalogService* service_;
+  TokenVerifier* operator_verifier_;
 };
 
 // gRPC adapter of the device-facing catalog API. Every call needs a device

@@ -2,6 +2,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
+
+#include "absl/strings/str_cat.h"
 #include "common/crypto.h"
 #include "common/token.h"
 #include "gmock/gmock.h"
@@ -34,7 +37,9 @@ class GrpcCatalogServiceTest : public ::testing::Test {
     keys_.Add(key->public_key());
     signer_ = std::make_unique<TokenSigner>(*key, &clock_, absl::Minutes(10));
     verifier_ = std::make_unique<TokenVerifier>(&keys_, &clock_, std::string(kDeviceAudience));
-    admin_api_ = std::make_unique<GrpcCatalogAdmin>(service_.get());
+    operator_verifier_ =
+        std::make_unique<TokenVerifier>(&keys_, &clock_, std::string(kOperatorAudience));
+    admin_api_ = std::make_unique<GrpcCatalogAdmin>(service_.get(), operator_verifier_.get());
     device_api_ = std::make_unique<GrpcDeviceCatalog>(service_.get(), verifier_.get(), &registry_);
     grpc::ServerBuilder builder;
     builder.RegisterService(admin_api_.get());
@@ -57,8 +62,18 @@ class GrpcCatalogServiceTest : public ::testing::Test {
     ctx->AddMetadata("authorization", "Bearer " + token->token);
   }
 
+  // Adds an operator token of `role` to a call.
+  void AsOperator(grpc::ClientContext* ctx, const std::string& role = "publisher") {
+    auto token = signer_->Issue("ak_test", kOperatorAudience, {.role = role});
+    ASSERT_TRUE(token.ok()) << token.status();
+    ctx->AddMetadata("authorization", "Bearer " + token->token);
+  }
+
   v1::Release CreatePublishedRelease() {
     grpc::ClientContext c1, c2, c3;
+    AsOperator(&c1);
+    AsOperator(&c2);
+    AsOperator(&c3);
     v1::CreatePackageRequest p;
     p.set_name("player");
     p.set_author("Acme");
@@ -100,6 +115,7 @@ class GrpcCatalogServiceTest : public ::testing::Test {
   std::unique_ptr<CatalogService> service_;
   std::unique_ptr<TokenSigner> signer_;
   std::unique_ptr<TokenVerifier> verifier_;
+  std::unique_ptr<TokenVerifier> operator_verifier_;
   std::unique_ptr<GrpcCatalogAdmin> admin_api_;
   std::unique_ptr<GrpcDeviceCatalog> device_api_;
   std::unique_ptr<grpc::Server> server_;
@@ -178,6 +194,7 @@ TEST_F(GrpcCatalogServiceTest, ActiveUpgradeOverGrpc) {
   EXPECT_EQ(Counter("updraft_catalog_reports_total", "code", "SUCCESS"), 1);
 
   grpc::ClientContext c2;
+  AsOperator(&c2, "viewer");
   v1::GetDeviceStateRequest get;
   get.set_device_id("dev-1");  // the device ID comes from the token
   v1::DeviceState state;
@@ -197,6 +214,7 @@ TEST_F(GrpcCatalogServiceTest, ActiveUpgradeOverGrpc) {
 TEST_F(GrpcCatalogServiceTest, CodesAndMessagesTravel) {
   v1::Release release = CreatePublishedRelease();
   grpc::ClientContext c1;
+  AsOperator(&c1);
   v1::CreateReleaseRequest r;
   r.set_package_id(release.package_id());
   r.set_version("01.0.0");
@@ -207,6 +225,7 @@ TEST_F(GrpcCatalogServiceTest, CodesAndMessagesTravel) {
   EXPECT_THAT(s.error_message(), HasSubstr("is not a semantic version"));
 
   grpc::ClientContext c2;
+  AsOperator(&c2, "viewer");
   v1::GetReleaseRequest g;
   g.set_release_id("rel_0000000000000000");
   s = admin_->GetRelease(&c2, g, &out);
@@ -214,6 +233,7 @@ TEST_F(GrpcCatalogServiceTest, CodesAndMessagesTravel) {
   EXPECT_EQ(s.error_message(), "release rel_0000000000000000 not found");
 
   grpc::ClientContext c3;
+  AsOperator(&c3, "admin");
   v1::CreatePackageRequest p;
   p.set_name("player");
   p.set_author("Acme");
@@ -232,6 +252,54 @@ TEST_F(GrpcCatalogServiceTest, CodesAndMessagesTravel) {
   s = device_->ReportResult(&c4, report, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Counter("updraft_catalog_reports_total", "code", "INSTALL_FAILED"), 0);
+}
+
+TEST_F(GrpcCatalogServiceTest, ManagementRpcsCheckTheOperatorRole) {
+  v1::Package package;
+  v1::Release release;
+  v1::DeviceState state;
+  struct Rpc {
+    const char* name;
+    const char* min_role;
+    std::function<grpc::Status(grpc::ClientContext*)> call;
+  };
+  std::vector<Rpc> rpcs = {
+      {"CreatePackage", "publisher",
+       [&](auto* c) { return admin_->CreatePackage(c, v1::CreatePackageRequest(), &package); }},
+      {"CreateRelease", "publisher",
+       [&](auto* c) { return admin_->CreateRelease(c, v1::CreateReleaseRequest(), &release); }},
+      {"PublishRelease", "publisher",
+       [&](auto* c) { return admin_->PublishRelease(c, v1::PublishReleaseRequest(), &release); }},
+      {"GetRelease", "viewer",
+       [&](auto* c) { return admin_->GetRelease(c, v1::GetReleaseRequest(), &release); }},
+      {"GetDeviceState", "viewer",
+       [&](auto* c) { return admin_->GetDeviceState(c, v1::GetDeviceStateRequest(), &state); }},
+  };
+  for (const Rpc& rpc : rpcs) {
+    {
+      grpc::ClientContext ctx;
+      EXPECT_EQ(rpc.call(&ctx).error_code(), grpc::StatusCode::UNAUTHENTICATED) << rpc.name;
+    }
+    {
+      grpc::ClientContext ctx;
+      Authorize(&ctx, "dev-1");  // a device token is not enough
+      EXPECT_EQ(rpc.call(&ctx).error_code(), grpc::StatusCode::UNAUTHENTICATED) << rpc.name;
+    }
+    for (const char* role : {"viewer", "publisher", "admin"}) {
+      grpc::ClientContext ctx;
+      AsOperator(&ctx, role);
+      grpc::Status s = rpc.call(&ctx);
+      bool allowed = std::string(rpc.min_role) == "viewer" || std::string(role) != "viewer";
+      if (allowed) {
+        EXPECT_NE(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << rpc.name << " " << role;
+        EXPECT_NE(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << rpc.name << " " << role;
+      } else {
+        EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << rpc.name;
+        EXPECT_EQ(s.error_message(),
+                  absl::StrCat("role viewer may not call ", rpc.name, "; needs publisher"));
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The catalog service: packages, releases, DCinfo, update decisions and
 // device result reports. See design.md sections 1-3.
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -10,6 +11,7 @@
 #include "common/flags.h"
 #include "common/logger.h"
 #include "common/signals.h"
+#include "common/tls_flags.h"
 #include "services/catalog/catalog_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7402", "gRPC listen address.");
@@ -22,6 +24,12 @@ ABSL_FLAG(std::string, auth_address, "127.0.0.1:7401",
           "Auth service address, asked for token verification keys.");
 ABSL_FLAG(std::string, public_download_target, "",
           "Download target sent to devices in offers; empty means --download_address.");
+ABSL_FLAG(std::string, redis, "127.0.0.1:63799",
+          "Redis (host:port) carrying auth's token revocations; empty: not enforced.");
+ABSL_FLAG(std::string, redis_key_prefix, "updraft:", "Prefix of auth's Redis keys and channels.");
+ABSL_FLAG(std::string, api_key_file, "",
+          "API key file (role viewer) the catalog logs in with to fetch manifests from the "
+          "download service.");
 ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warning or error.");
 
 int main(int argc, char** argv) {
@@ -34,6 +42,14 @@ int main(int argc, char** argv) {
   }
   updraft::RealClock clock;
   updraft::Logger logger("catalog", &clock, stderr, level);
+  std::optional<updraft::RedisClient::Options> redis;
+  if (!absl::GetFlag(FLAGS_redis).empty()) {
+    redis.emplace();
+    if (!updraft::ParseHostPort(absl::GetFlag(FLAGS_redis), &redis->host, &redis->port)) {
+      logger.Error("--redis must be host:port", {{"redis", absl::GetFlag(FLAGS_redis)}});
+      return 2;
+    }
+  }
   auto server = updraft::catalog::CatalogServer::Create({
       .listen_address = absl::GetFlag(FLAGS_listen),
       .metrics_listen = absl::GetFlag(FLAGS_metrics_listen),
@@ -41,6 +57,10 @@ int main(int argc, char** argv) {
       .download_address = absl::GetFlag(FLAGS_download_address),
       .auth_address = absl::GetFlag(FLAGS_auth_address),
       .public_download_target = absl::GetFlag(FLAGS_public_download_target),
+      .tls = updraft::TlsOptionsFromFlags(),
+      .redis = redis,
+      .redis_key_prefix = absl::GetFlag(FLAGS_redis_key_prefix),
+      .api_key_file = absl::GetFlag(FLAGS_api_key_file),
       .clock = &clock,
       .logger = &logger,
   });

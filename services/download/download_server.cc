@@ -23,6 +23,8 @@ absl::StatusOr<std::unique_ptr<DownloadServer>> DownloadServer::Create(Options o
   if (options.key_source_override == nullptr && options.auth_address.empty()) {
     return absl::InvalidArgumentError("Options.auth_address must be set");
   }
+  UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                           ServerCredentialsFrom(options.tls));
   std::unique_ptr<DownloadServer> s(new DownloadServer());
   UPDRAFT_ASSIGN_OR_RETURN(s->metrics_, Metrics::Create(options.metrics_listen));
   FsArtifactStore::Options store_options;
@@ -31,12 +33,36 @@ absl::StatusOr<std::unique_ptr<DownloadServer>> DownloadServer::Create(Options o
 
   PublicKeySource* keys = options.key_source_override;
   if (keys == nullptr) {
-    auto channel = grpc::CreateChannel(options.auth_address, grpc::InsecureChannelCredentials());
+    UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
+                             MakeChannel(options.auth_address, options.tls));
     s->auth_keys_ =
         std::make_unique<AuthServiceKeySource>(v1::Auth::NewStub(channel), options.clock);
     keys = s->auth_keys_.get();
   }
-  s->verifier_ = std::make_unique<TokenVerifier>(keys, options.clock, std::string(kDeviceAudience));
+  s->revocations_ = std::make_unique<RevocationList>(options.clock);
+  if (options.redis.has_value()) {
+    UPDRAFT_ASSIGN_OR_RETURN(s->revocation_feed_,
+                             RedisRevocationFeed::Start({.redis = *options.redis,
+                                                         .key_prefix = options.redis_key_prefix,
+                                                         .list = s->revocations_.get(),
+                                                         .clock = options.clock,
+                                                         .logger = options.logger}));
+  } else if (options.logger != nullptr) {
+    options.logger->Warning("no --redis: token revocations are not enforced");
+  }
+  s->verifier_ = std::make_unique<TokenVerifier>(
+      TokenVerifier::Options{.keys = keys,
+                             .clock = options.clock,
+                             .audience = std::string(kDeviceAudience),
+                             .revocations = s->revocations_.get(),
+                             .metrics = &s->metrics_->registry()});
+  s->operator_verifier_ = std::make_unique<TokenVerifier>(
+      TokenVerifier::Options{.keys = keys,
+                             .clock = options.clock,
+                             .audience = std::string(kOperatorAudience),
+                             .cache_capacity = 10000,
+                             .revocations = s->revocations_.get(),
+                             .metrics = &s->metrics_->registry()});
 
   DownloadService::Options service_options;
   service_options.store = s->store_.get();
@@ -45,14 +71,15 @@ absl::StatusOr<std::unique_ptr<DownloadServer>> DownloadServer::Create(Options o
   service_options.default_chunk_size = options.default_chunk_size;
   service_options.logger = options.logger;
   UPDRAFT_ASSIGN_OR_RETURN(s->service_, DownloadService::Create(service_options));
-  s->grpc_service_ =
-      std::make_unique<GrpcDownloadService>(s->service_.get(), &s->metrics_->registry());
+  s->grpc_service_ = std::make_unique<GrpcDownloadService>(
+      s->service_.get(), &s->metrics_->registry(), s->operator_verifier_.get());
 
   GrpcServer::Options server_options;
   server_options.listen_address = options.listen_address;
   server_options.services = {s->grpc_service_.get()};
   server_options.metrics = s->metrics_.get();
   server_options.max_receive_message_bytes = kMaxReceiveMessageBytes;
+  server_options.credentials = std::move(credentials);
   UPDRAFT_ASSIGN_OR_RETURN(s->grpc_server_, GrpcServer::Start(std::move(server_options)));
 
   if (options.logger != nullptr) {

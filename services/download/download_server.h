@@ -2,6 +2,7 @@
 #define UPDRAFT_SERVICES_DOWNLOAD_DOWNLOAD_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -10,6 +11,10 @@
 #include "common/grpc_server.h"
 #include "common/logger.h"
 #include "common/metrics.h"
+#include "common/redis_client.h"
+#include "common/redis_revocations.h"
+#include "common/revocation.h"
+#include "common/tls.h"
 #include "common/token.h"
 #include "services/download/download_service.h"
 #include "services/download/fs_artifact_store.h"
@@ -17,8 +22,9 @@
 
 namespace updraft::download {
 
-// The download service wired up and serving: artifact volume, token
-// verification with auth's published keys, the gRPC endpoint and /metrics.
+// The download service wired up and serving: artifact volume, device and
+// operator token verification with auth's published keys and the Redis
+// revocation feed, the gRPC endpoint and /metrics.
 // Used by main.cc and by integration tests.
 class DownloadServer {
  public:
@@ -28,10 +34,16 @@ class DownloadServer {
     // Prometheus endpoint; empty serves none.
     std::string metrics_listen;
     std::string artifact_root;
-    // Where auth's GetPublicKeys is served (insecure channel for now).
+    // Where auth's GetPublicKeys is served.
     std::string auth_address;
     // When set, replaces the keys fetched from auth_address (tests).
     PublicKeySource* key_source_override = nullptr;
+    // TLS of the listener and of the channel to auth; empty: plaintext.
+    TlsOptions tls;
+    // Redis carrying auth's revocations; unset: revoked tokens stay valid
+    // until they expire (tests only).
+    std::optional<RedisClient::Options> redis;
+    std::string redis_key_prefix = "updraft:";
     const Clock* clock = nullptr;
     Logger* logger = nullptr;
     int64_t max_artifact_bytes = int64_t{2} << 30;
@@ -43,6 +55,8 @@ class DownloadServer {
 
   int port() const { return grpc_server_->port(); }
   int metrics_port() const { return metrics_->port(); }
+  // The revocations this replica enforces.
+  RevocationList& revocations() { return *revocations_; }
   void Shutdown(absl::Duration grace = absl::Seconds(5));
 
  private:
@@ -51,7 +65,10 @@ class DownloadServer {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<FsArtifactStore> store_;
   std::unique_ptr<PublicKeySource> auth_keys_;
+  std::unique_ptr<RevocationList> revocations_;
+  std::unique_ptr<RedisRevocationFeed> revocation_feed_;
   std::unique_ptr<TokenVerifier> verifier_;
+  std::unique_ptr<TokenVerifier> operator_verifier_;
   std::unique_ptr<DownloadService> service_;
   std::unique_ptr<GrpcDownloadService> grpc_service_;
   std::unique_ptr<GrpcServer> grpc_server_;

@@ -3,12 +3,14 @@
 #include <memory>
 
 #include "common/device_auth.h"
+#include "common/operator_auth.h"
 #include "common/status_util.h"
 
 namespace updraft::download {
 
-GrpcDownloadService::GrpcDownloadService(DownloadService* service, prometheus::Registry* registry)
-    : service_(service) {
+GrpcDownloadService::GrpcDownloadService(DownloadService* service, prometheus::Registry* registry,
+                                         TokenVerifier* operator_verifier)
+    : service_(service), operator_verifier_(operator_verifier) {
   bytes_served_ = &prometheus::BuildCounter()
                        .Name("updraft_download_bytes_served_total")
                        .Help("Artifact bytes sent to devices by Fetch.")
@@ -68,6 +70,8 @@ absl::StatusOr<v1::ArtifactManifest> GrpcDownloadService::DoUpload(
 grpc::Status GrpcDownloadService::Upload(grpc::ServerContext* context,
                                          grpc::ServerReader<v1::UploadRequest>* reader,
                                          v1::ArtifactManifest* response) {
+  auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kPublisher, "Upload");
+  if (!who.ok()) return ToGrpcStatus(who.status());
   bool already_present = false;
   absl::StatusOr<v1::ArtifactManifest> manifest = DoUpload(context, reader, &already_present);
   CountUpload(manifest.status(), already_present);
@@ -76,9 +80,11 @@ grpc::Status GrpcDownloadService::Upload(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcDownloadService::GetManifest(grpc::ServerContext*,
+grpc::Status GrpcDownloadService::GetManifest(grpc::ServerContext* context,
                                               const v1::GetManifestRequest* request,
                                               v1::ArtifactManifest* response) {
+  auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kViewer, "GetManifest");
+  if (!who.ok()) return ToGrpcStatus(who.status());
   absl::StatusOr<v1::ArtifactManifest> manifest = service_->GetManifest(request->sha256());
   if (!manifest.ok()) return ToGrpcStatus(manifest.status());
   *response = *std::move(manifest);

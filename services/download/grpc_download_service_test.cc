@@ -114,7 +114,8 @@ class GrpcDownloadServiceTest : public ::testing::Test {
     options.store = store_.get();
     options.verifier = &verifier_;
     service_ = *DownloadService::Create(options);
-    grpc_service_ = std::make_unique<GrpcDownloadService>(service_.get(), &registry_);
+    grpc_service_ =
+        std::make_unique<GrpcDownloadService>(service_.get(), &registry_, &operator_verifier_);
 
     grpc::ServerBuilder builder;
     builder.RegisterService(grpc_service_.get());
@@ -137,9 +138,16 @@ class GrpcDownloadServiceTest : public ::testing::Test {
 
   std::string DeviceToken() { return signer_->Issue("dev-1", kDeviceAudience)->token; }
 
+  // Adds an operator token of `role` to a call.
+  void AsOperator(grpc::ClientContext* ctx, const std::string& role = "publisher") {
+    ctx->AddMetadata("authorization",
+                     "Bearer " + signer_->Issue("ak_1", kOperatorAudience, {.role = role})->token);
+  }
+
   grpc::Status UploadOverWire(absl::string_view data, uint32_t chunk_size,
                               v1::ArtifactManifest* manifest, size_t piece = 3000) {
     grpc::ClientContext ctx;
+    AsOperator(&ctx);
     auto writer = stub_->Upload(&ctx, manifest);
     v1::UploadRequest request;
     request.mutable_header()->set_size(static_cast<int64_t>(data.size()));
@@ -190,6 +198,7 @@ class GrpcDownloadServiceTest : public ::testing::Test {
   FakeClock clock_;
   StaticKeySource keys_;
   TokenVerifier verifier_{&keys_, &clock_, std::string(kDeviceAudience)};
+  TokenVerifier operator_verifier_{&keys_, &clock_, std::string(kOperatorAudience)};
   std::unique_ptr<TokenSigner> signer_;
   Hooks hooks_;
   std::string root_;
@@ -215,7 +224,11 @@ TEST_F(GrpcDownloadServiceTest, UploadThenFetchVerifiesEveryChunk) {
   v1::GetManifestRequest get;
   get.set_sha256(manifest.sha256());
   v1::ArtifactManifest fetched_manifest;
-  ASSERT_TRUE(stub_->GetManifest(&get_ctx, get, &fetched_manifest).ok());
+  EXPECT_EQ(stub_->GetManifest(&get_ctx, get, &fetched_manifest).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  grpc::ClientContext viewer_ctx;
+  AsOperator(&viewer_ctx, "viewer");
+  ASSERT_TRUE(stub_->GetManifest(&viewer_ctx, get, &fetched_manifest).ok());
   EXPECT_EQ(fetched_manifest.SerializeAsString(), manifest.SerializeAsString());
 
   std::vector<v1::Chunk> chunks;
@@ -240,6 +253,42 @@ TEST_F(GrpcDownloadServiceTest, UploadThenFetchVerifiesEveryChunk) {
   EXPECT_EQ(Counter("updraft_download_uploads_total", "created"), 1);
   EXPECT_EQ(Counter("updraft_download_chunks_served_total"), 8);
   EXPECT_EQ(Counter("updraft_download_bytes_served_total"), 20000 + 20000 - 8192);
+}
+
+TEST_F(GrpcDownloadServiceTest, UploadNeedsPublisherAndGetManifestViewer) {
+  {
+    grpc::ClientContext ctx;
+    AsOperator(&ctx, "viewer");
+    v1::ArtifactManifest manifest;
+    auto writer = stub_->Upload(&ctx, &manifest);
+    v1::UploadRequest header;
+    header.mutable_header()->set_size(3);
+    header.mutable_header()->set_sha256(Sha256Hex("abc"));
+    writer->Write(header);
+    writer->WritesDone();
+    grpc::Status s = writer->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(s.error_message(), "role viewer may not call Upload; needs publisher");
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + DeviceToken());
+    v1::ArtifactManifest manifest;
+    auto writer = stub_->Upload(&ctx, &manifest);
+    writer->WritesDone();
+    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  ExpectNothingVisible(Sha256Hex("abc"));
+  v1::ArtifactManifest manifest;
+  ASSERT_TRUE(UploadOverWire("abc", 0, &manifest).ok());
+  for (const char* role : {"viewer", "publisher", "admin"}) {
+    grpc::ClientContext ctx;
+    AsOperator(&ctx, role);
+    v1::GetManifestRequest get;
+    get.set_sha256(manifest.sha256());
+    v1::ArtifactManifest got;
+    EXPECT_TRUE(stub_->GetManifest(&ctx, get, &got).ok()) << role;
+  }
 }
 
 TEST_F(GrpcDownloadServiceTest, ReuploadReturnsExistingManifest) {
@@ -297,6 +346,7 @@ TEST_F(GrpcDownloadServiceTest, HeaderMustComeFirstAndOnlyOnce) {
   {
     grpc::ClientContext ctx;
     v1::ArtifactManifest manifest;
+    AsOperator(&ctx);
     auto writer = stub_->Upload(&ctx, &manifest);
     v1::UploadRequest request;
     request.set_data(data);
@@ -309,6 +359,7 @@ TEST_F(GrpcDownloadServiceTest, HeaderMustComeFirstAndOnlyOnce) {
   {
     grpc::ClientContext ctx;
     v1::ArtifactManifest manifest;
+    AsOperator(&ctx);
     auto writer = stub_->Upload(&ctx, &manifest);
     writer->WritesDone();
     EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -316,6 +367,7 @@ TEST_F(GrpcDownloadServiceTest, HeaderMustComeFirstAndOnlyOnce) {
   {
     grpc::ClientContext ctx;
     v1::ArtifactManifest manifest;
+    AsOperator(&ctx);
     auto writer = stub_->Upload(&ctx, &manifest);
     v1::UploadRequest request;
     request.mutable_header()->set_size(5000);
@@ -339,6 +391,7 @@ TEST_F(GrpcDownloadServiceTest, BadUploadsAreRejectedOverTheWire) {
   tampered[10] ^= 1;
   {
     grpc::ClientContext ctx;
+    AsOperator(&ctx);
     auto writer = stub_->Upload(&ctx, &manifest);
     v1::UploadRequest request;
     request.mutable_header()->set_size(5000);
@@ -362,6 +415,7 @@ TEST_F(GrpcDownloadServiceTest, ClientCancellingMidUploadLeavesNothing) {
   };
   grpc::ClientContext ctx;
   v1::ArtifactManifest manifest;
+  AsOperator(&ctx);
   auto writer = stub_->Upload(&ctx, &manifest);
   v1::UploadRequest request;
   request.mutable_header()->set_size(20000);

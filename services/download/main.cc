@@ -10,6 +10,7 @@
 #include "common/flags.h"
 #include "common/logger.h"
 #include "common/signals.h"
+#include "common/tls_flags.h"
 #include "services/download/download_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7403", "gRPC listen address");
@@ -18,6 +19,9 @@ ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9403",
 ABSL_FLAG(std::string, artifact_root, "", "Directory (volume) holding the artifacts; required");
 ABSL_FLAG(std::string, auth_address, "127.0.0.1:7401",
           "Auth service address, for the keys that verify device tokens");
+ABSL_FLAG(std::string, redis, "127.0.0.1:63799",
+          "Redis (host:port) carrying auth's token revocations; empty: not enforced");
+ABSL_FLAG(std::string, redis_key_prefix, "updraft:", "Prefix of auth's Redis keys and channels");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 
 int main(int argc, char** argv) {
@@ -40,6 +44,16 @@ int main(int argc, char** argv) {
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.artifact_root = absl::GetFlag(FLAGS_artifact_root);
   options.auth_address = absl::GetFlag(FLAGS_auth_address);
+  options.tls = updraft::TlsOptionsFromFlags();
+  if (!absl::GetFlag(FLAGS_redis).empty()) {
+    options.redis.emplace();
+    if (!updraft::ParseHostPort(absl::GetFlag(FLAGS_redis), &options.redis->host,
+                                &options.redis->port)) {
+      logger.Error("--redis must be host:port", {{"redis", absl::GetFlag(FLAGS_redis)}});
+      return 2;
+    }
+  }
+  options.redis_key_prefix = absl::GetFlag(FLAGS_redis_key_prefix);
   options.clock = &clock;
   options.logger = &logger;
   auto server = updraft::download::DownloadServer::Create(options);

@@ -1,15 +1,20 @@
 #include "services/notifier/grpc_notifier_service.h"
 
 #include "common/device_auth.h"
+#include "common/operator_auth.h"
 #include "common/status_util.h"
 #include "prometheus/counter.h"
 
 namespace updraft::notifier {
 
 GrpcNotifierService::GrpcNotifierService(NotifierService& service, TokenVerifier& verifier,
-                                         prometheus::Registry& registry)
+                                         prometheus::Registry& registry,
+                                         TokenVerifier& operator_verifier,
+                                         const RevocationChecker* revocations)
     : service_(service),
       verifier_(verifier),
+      operator_verifier_(operator_verifier),
+      revocations_(revocations),
       connected_(prometheus::BuildGauge()
                      .Name("updraft_notifier_devices_connected")
                      .Help("Devices holding an IP Push stream on this replica.")
@@ -23,13 +28,23 @@ GrpcNotifierService::GrpcNotifierService(NotifierService& service, TokenVerifier
 grpc::Status GrpcNotifierService::Subscribe(grpc::ServerContext* context,
                                             const v1::SubscribeRequest*,
                                             grpc::ServerWriter<v1::Notification>* writer) {
-  auto device = AuthenticateDevice(*context, verifier_);
-  if (!device.ok()) return ToGrpcStatus(device.status());
-  auto sub = service_.OpenStream(*device);
+  auto token = BearerToken(*context);
+  if (!token.ok()) return ToGrpcStatus(token.status());
+  auto claims = verifier_.Verify(*token);
+  if (!claims.ok()) return ToGrpcStatus(claims.status());
+  const std::string& device = claims->subject;
+  auto sub = service_.OpenStream(device);
   connected_.Increment();
   writer->SendInitialMetadata();
   grpc::Status result = grpc::Status::OK;
   while (!context->IsCancelled()) {
+    if (revocations_ != nullptr) {
+      absl::Status revoked = revocations_->Check(*claims);
+      if (!revoked.ok()) {
+        result = ToGrpcStatus(revoked);
+        break;
+      }
+    }
     auto n = service_.NextFor(*sub, absl::Milliseconds(500));
     if (!n) {
       if (sub->closed()) {
@@ -47,8 +62,11 @@ grpc::Status GrpcNotifierService::Subscribe(grpc::ServerContext* context,
   return result;
 }
 
-grpc::Status GrpcNotifierService::Announce(grpc::ServerContext*, const v1::AnnounceRequest* request,
+grpc::Status GrpcNotifierService::Announce(grpc::ServerContext* context,
+                                           const v1::AnnounceRequest* request,
                                            v1::AnnounceResponse* response) {
+  auto who = AuthorizeOperator(*context, operator_verifier_, Role::kPublisher, "Announce");
+  if (!who.ok()) return ToGrpcStatus(who.status());
   auto r = service_.Announce(*request);
   if (!r.ok()) return ToGrpcStatus(r.status());
   *response = *std::move(r);

@@ -10,12 +10,18 @@
 namespace updraft::notifier {
 
 // gRPC adapter for v1::Notifier. Subscribe needs a device access token and
-// holds the stream until the device leaves or the server drains; Announce is
-// a management RPC (operator roles come with the auth issue).
+// holds the stream until the device leaves, the server drains, or the
+// device (or its token) is revoked: `revocations` is checked again about
+// every half second, so a revoked device loses its stream within a second.
+// (The token's expiry is checked only when the stream opens: devices hold
+// streams for hours.) Announce is a management RPC needing an operator
+// token with role publisher.
 class GrpcNotifierService final : public v1::Notifier::Service {
  public:
+  // All must outlive the adapter; `revocations` may be null.
   GrpcNotifierService(NotifierService& service, TokenVerifier& verifier,
-                      prometheus::Registry& registry);
+                      prometheus::Registry& registry, TokenVerifier& operator_verifier,
+                      const RevocationChecker* revocations = nullptr);
 
   grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
                          grpc::ServerWriter<v1::Notification>* writer) override;
@@ -25,6 +31,8 @@ class GrpcNotifierService final : public v1::Notifier::Service {
  private:
   NotifierService& service_;
   TokenVerifier& verifier_;
+  TokenVerifier& operator_verifier_;
+  const RevocationChecker* revocations_;
   prometheus::Gauge& connected_;
   prometheus::Family<prometheus::Counter>& notifications_;
 };

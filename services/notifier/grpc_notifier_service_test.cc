@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "common/revocation.h"
 #include "gtest/gtest.h"
 #include "services/notifier/mocks.h"
 
@@ -13,7 +14,8 @@ class GrpcNotifierServiceTest : public ::testing::Test {
   void SetUp() override {
     keys_.Add(signer_.public_key());
     service_ = *NotifierService::Create({.bus = &bus_, .hub = &hub_, .clock = &clock_});
-    grpc_service_ = std::make_unique<GrpcNotifierService>(*service_, verifier_, registry_);
+    grpc_service_ = std::make_unique<GrpcNotifierService>(*service_, verifier_, registry_,
+                                                          operator_verifier_, &revocations_);
     grpc::ServerBuilder builder;
     builder.RegisterService(grpc_service_.get());
     server_ = builder.BuildAndStart();
@@ -26,11 +28,19 @@ class GrpcNotifierServiceTest : public ::testing::Test {
   std::string Token(const std::string& device) {
     return "Bearer " + signer_.Issue(device, kDeviceAudience)->token;
   }
+  std::string OperatorToken(const std::string& role) {
+    return "Bearer " + signer_.Issue("ak_1", kOperatorAudience, {.role = role})->token;
+  }
 
   FakeClock clock_;
   StaticKeySource keys_;
   TokenSigner signer_{*Ed25519KeyPair::Generate(), &clock_, absl::Minutes(15)};
-  TokenVerifier verifier_{&keys_, &clock_, std::string(kDeviceAudience)};
+  RevocationList revocations_{&clock_};
+  TokenVerifier verifier_{{.keys = &keys_,
+                           .clock = &clock_,
+                           .audience = std::string(kDeviceAudience),
+                           .revocations = &revocations_}};
+  TokenVerifier operator_verifier_{&keys_, &clock_, std::string(kOperatorAudience)};
   SubscriberHub hub_;
   LocalAnnouncementBus bus_{&hub_};
   prometheus::Registry registry_;
@@ -58,6 +68,7 @@ TEST_F(GrpcNotifierServiceTest, AnnouncementArrivesOnTheDeviceStream) {
   EXPECT_EQ(hub_.size(), 1u);
 
   grpc::ClientContext actx;
+  actx.AddMetadata("authorization", OperatorToken("publisher"));
   v1::AnnounceRequest req;
   req.set_software_name("demo-app");
   req.set_location("rel_1");
@@ -75,10 +86,57 @@ TEST_F(GrpcNotifierServiceTest, AnnouncementArrivesOnTheDeviceStream) {
 
 TEST_F(GrpcNotifierServiceTest, BadAnnouncementIsInvalidArgument) {
   grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", OperatorToken("admin"));
   v1::AnnounceResponse resp;
   grpc::Status s = stub_->Announce(&ctx, v1::AnnounceRequest(), &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(), "software_name is required");
+}
+
+TEST_F(GrpcNotifierServiceTest, AnnounceNeedsPublisher) {
+  v1::AnnounceRequest req;
+  req.set_software_name("demo-app");
+  req.set_location("rel_1");
+  req.set_server_address("127.0.0.1:7402");
+  v1::AnnounceResponse resp;
+  {
+    grpc::ClientContext ctx;
+    EXPECT_EQ(stub_->Announce(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", Token("dev-1"));
+    EXPECT_EQ(stub_->Announce(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", OperatorToken("viewer"));
+    grpc::Status s = stub_->Announce(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(s.error_message(), "role viewer may not call Announce; needs publisher");
+  }
+}
+
+TEST_F(GrpcNotifierServiceTest, RevokedDeviceLosesItsOpenStreamAndCannotReopen) {
+  grpc::ClientContext ctx;
+  std::string token = Token("dev-1");
+  ctx.AddMetadata("authorization", token);
+  auto reader = stub_->Subscribe(&ctx, v1::SubscribeRequest());
+  reader->WaitForInitialMetadata();
+  ASSERT_EQ(hub_.size(), 1u);
+  revocations_.Add({Revocation::Kind::kSubject, std::string(kDeviceAudience), "dev-1", clock_.Now(),
+                    clock_.Now() + absl::Minutes(15)});
+  v1::Notification n;
+  EXPECT_FALSE(reader->Read(&n));  // the server ends the stream at its next check
+  grpc::Status s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(s.error_message(), "device dev-1 is revoked");
+
+  grpc::ClientContext again;
+  again.AddMetadata("authorization", token);
+  auto second = stub_->Subscribe(&again, v1::SubscribeRequest());
+  EXPECT_FALSE(second->Read(&n));
+  EXPECT_EQ(second->Finish().error_message(), "device dev-1 is revoked");
 }
 
 }  // namespace

@@ -6,12 +6,15 @@
 #include "common/flags.h"
 #include "common/logger.h"
 #include "common/signals.h"
+#include "common/tls_flags.h"
 #include "services/notifier/notifier_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7404", "gRPC listen address");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9404", "Prometheus /metrics address");
 ABSL_FLAG(std::string, redis, "127.0.0.1:63799", "Redis host:port");
 ABSL_FLAG(std::string, redis_channel, "updraft:announcements", "pub/sub channel between replicas");
+ABSL_FLAG(std::string, redis_key_prefix,
+          "updraft:", "prefix of auth's Redis keys and channels (token revocations)");
 ABSL_FLAG(std::string, auth_address, "127.0.0.1:7401", "auth service, for token keys");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 
@@ -33,7 +36,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.redis_channel = absl::GetFlag(FLAGS_redis_channel);
+  o.redis_key_prefix = absl::GetFlag(FLAGS_redis_key_prefix);
   o.auth_address = absl::GetFlag(FLAGS_auth_address);
+  o.tls = updraft::TlsOptionsFromFlags();
   o.clock = &clock;
   o.logger = &logger;
   auto server = updraft::notifier::NotifierServer::Create(o);

@@ -12,6 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/clock.h"
+#include "common/tls.h"
+#include "common/tls_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sdk/device/fake_services.h"
@@ -55,8 +57,14 @@ class DeviceSimTest : public ::testing::Test {
     ASSERT_EQ(raw.size(), 32u);
     auth_.RegisterDevice("phone-0001", raw);
 
+    auto certs = TestCertificates::Create();
+    ASSERT_TRUE(certs.ok()) << certs.status();
+    certs_.emplace(*certs);
+    auto tls = ServerCredentialsFrom(certs_->Server("catalog", /*require_client_cert=*/true));
+    ASSERT_TRUE(tls.ok()) << tls.status();
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort("127.0.0.1:0", *tls, &tls_port_);
     builder.RegisterService(&auth_);
     builder.RegisterService(&catalog_);
     builder.RegisterService(&download_);
@@ -77,10 +85,20 @@ class DeviceSimTest : public ::testing::Test {
 
   RunResult Sim(const std::string& extra = "") {
     std::string address = absl::StrCat("127.0.0.1:", port_);
-    return RunSim(absl::StrCat("--device_id=phone-0001 --key_file=", key_file_,
-                               " --auth_address=", address, " --catalog_address=", address,
-                               " --state_dir=", dir_, "/state --install_dir=", dir_,
-                               "/apps --model=UP-1 --carrier=acme ", extra));
+    return RunSim(absl::StrCat("--plaintext ", Common(address), extra));
+  }
+
+  // Over the mutual TLS port: --tls_* flags in `tls`.
+  RunResult TlsSim(const std::string& tls) {
+    std::string address = absl::StrCat("127.0.0.1:", tls_port_);
+    return RunSim(absl::StrCat(Common(address), " --download_address=", address, " ", tls));
+  }
+
+  std::string Common(const std::string& address) {
+    return absl::StrCat("--device_id=phone-0001 --key_file=", key_file_,
+                        " --auth_address=", address, " --catalog_address=", address,
+                        " --state_dir=", dir_, "/state --install_dir=", dir_,
+                        "/apps --model=UP-1 --carrier=acme ");
   }
 
   std::string dir_, key_file_, artifact_;
@@ -88,8 +106,10 @@ class DeviceSimTest : public ::testing::Test {
   device::testutil::FakeAuthService auth_{&clock_, absl::Minutes(15)};
   device::testutil::FakeCatalogService catalog_{&auth_};
   device::testutil::FakeDownloadService download_{&auth_};
+  std::optional<TestCertificates> certs_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  int tls_port_ = 0;
 };
 
 TEST_F(DeviceSimTest, InstallsThenFindsNothingNew) {
@@ -150,11 +170,38 @@ TEST_F(DeviceSimTest, BadFlagsExitTwo) {
 }
 
 TEST_F(DeviceSimTest, UnreachableServicesExitTwo) {
-  RunResult r = RunSim(absl::StrCat("--device_id=phone-0001 --key_file=", key_file_,
-                                    " --auth_address=127.0.0.1:1 --catalog_address=127.0.0.1:1",
-                                    " --state_dir=", dir_, "/s2 --install_dir=", dir_, "/a2"));
+  RunResult r =
+      RunSim(absl::StrCat("--device_id=phone-0001 --key_file=", key_file_,
+                          " --auth_address=127.0.0.1:1 --catalog_address=127.0.0.1:1",
+                          " --state_dir=", dir_, "/s2 --install_dir=", dir_, "/a2 --plaintext"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("running?"));
+}
+
+TEST_F(DeviceSimTest, InstallsOverMutualTls) {
+  RunResult r = TlsSim(absl::StrCat("--tls_ca=", certs_->Path("ca.pem"),
+                                    " --tls_cert=", certs_->Path("device.pem"),
+                                    " --tls_key=", certs_->Path("device.key")));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("result 1200 (success) reported to server"));
+}
+
+TEST_F(DeviceSimTest, TlsNeedsTheCaAndTheDeviceCertificate) {
+  RunResult r = TlsSim("");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("--tls_ca is required (or --plaintext"));
+  r = TlsSim("--plaintext");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  r = TlsSim(absl::StrCat("--tls_ca=", certs_->Path("ca.pem")));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("signed by --tls_ca?"));
+  r = TlsSim(absl::StrCat("--plaintext --tls_ca=", certs_->Path("ca.pem")));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("exclude each other"));
+  r = TlsSim("--tls_ca=/no/such/ca.pem");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("/no/such/ca.pem"));
+  EXPECT_EQ(catalog_.checks().size(), 0u);
 }
 
 }  // namespace

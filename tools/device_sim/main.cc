@@ -3,6 +3,8 @@
 //
 //   device_sim --device_id=phone-0001 --key_file=/tmp/phone-0001.key
 //       --state_dir=/tmp/phone-0001/state --install_dir=/tmp/phone-0001/apps
+//       --tls_ca=.run/tls/ca.pem [--tls_cert=device.pem --tls_key=device.key]
+//   (or --plaintext instead of --tls_ca against plaintext dev servers)
 //   device_sim --key_file=/tmp/phone-0001.key --print_public_key
 //
 // Exit code: 0 success or nothing new, 1 a failed (or declined) update,
@@ -38,6 +40,14 @@ ABSL_FLAG(std::string, consent, "yes", "The user's answer to every offer: yes or
 ABSL_FLAG(std::string, model, "sim-phone", "Device model attribute.");
 ABSL_FLAG(std::string, os_version, "1.0", "Device OS version attribute.");
 ABSL_FLAG(std::string, carrier, "", "Device carrier attribute.");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA bundle verifying the servers (TLS); required unless --plaintext.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM device certificate, for servers requiring client certificates (mutual TLS).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "Name expected in the servers' certificates when it differs from the address host.");
+ABSL_FLAG(bool, plaintext, false, "Talk to plaintext development servers (no TLS).");
 ABSL_FLAG(bool, print_public_key, false,
           "Print the base64url raw public key (generating the key if needed) and exit.");
 
@@ -106,14 +116,26 @@ int Run() {
     fflush(stdout);
   });
 
-  auto channel = [](const std::string& target) {
-    return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-  };
+  device::ChannelSecurity security;
+  security.ca_file = absl::GetFlag(FLAGS_tls_ca);
+  security.client_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  security.client_key_file = absl::GetFlag(FLAGS_tls_key);
+  security.server_name_override = absl::GetFlag(FLAGS_tls_server_name);
+  security.plaintext = absl::GetFlag(FLAGS_plaintext);
+  if (!security.plaintext && security.ca_file.empty()) {
+    return Fail("--tls_ca is required (or --plaintext against plaintext development servers)");
+  }
+  if (security.plaintext && !security.ca_file.empty()) {
+    return Fail("--plaintext and --tls_ca exclude each other");
+  }
+  if (absl::Status s = device::ValidateChannelSecurity(security); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
   device::Client::Options options;
   options.device_id = device_id;
-  options.auth_channel = channel(absl::GetFlag(FLAGS_auth_address));
-  options.catalog_channel = channel(absl::GetFlag(FLAGS_catalog_address));
-  options.download_channel_factory = channel;
+  options.auth_address = absl::GetFlag(FLAGS_auth_address);
+  options.catalog_address = absl::GetFlag(FLAGS_catalog_address);
+  options.security = std::move(security);
   options.download_target_override = absl::GetFlag(FLAGS_download_address);
   options.key_store = &keys;
   options.installer = installer->get();
@@ -135,8 +157,10 @@ int Run() {
   if (!outcomes.ok()) {
     std::string hint;
     if (absl::IsUnavailable(outcomes.status()) || absl::IsDeadlineExceeded(outcomes.status())) {
-      hint = absl::StrCat(" (are auth at ", absl::GetFlag(FLAGS_auth_address), " and catalog at ",
-                          absl::GetFlag(FLAGS_catalog_address), " running?)");
+      hint = absl::StrCat(
+          " (are auth at ", absl::GetFlag(FLAGS_auth_address), " and catalog at ",
+          absl::GetFlag(FLAGS_catalog_address), " running?",
+          absl::GetFlag(FLAGS_plaintext) ? ")" : " Is their certificate signed by --tls_ca?)");
     }
     printer.Line(absl::StrCat("error: ", outcomes.status().message(), hint));
     return kUsageOrConnection;

@@ -13,11 +13,14 @@
 
 namespace updraft::ctl {
 
-// The management stubs a command may use; built in main() from flags.
+// The management stubs a command may use, built in main() from flags, and
+// the operator token every call carries (set by LogIn).
 struct Stubs {
+  std::unique_ptr<v1::Auth::StubInterface> auth;
   std::unique_ptr<v1::AuthAdmin::StubInterface> auth_admin;
   std::unique_ptr<v1::CatalogAdmin::StubInterface> catalog;
   std::unique_ptr<v1::Download::StubInterface> download;
+  std::string token;
 };
 
 // Parsed command line of one updraftctl command: `--key=value` options (a key
@@ -35,12 +38,28 @@ absl::Status ParseArgs(const std::vector<std::string>& raw, Args* out);
 // One command: writes human-readable output to `out`.
 using Command = absl::Status (*)(const Args&, Stubs&, FILE* out);
 
+// Logs in with the API key in `api_key_file` (Auth.OperatorLogin) and keeps
+// the operator token in `stubs.token`.
+absl::Status LogIn(const std::string& api_key_file, Stubs& stubs);
+
 absl::Status RegisterDevice(const Args& args, Stubs& stubs, FILE* out);
 absl::Status Upload(const Args& args, Stubs& stubs, FILE* out);
 absl::Status CreatePackage(const Args& args, Stubs& stubs, FILE* out);
 absl::Status CreateRelease(const Args& args, Stubs& stubs, FILE* out);
 absl::Status Publish(const Args& args, Stubs& stubs, FILE* out);
 absl::Status DeviceState(const Args& args, Stubs& stubs, FILE* out);
+absl::Status ListDevices(const Args& args, Stubs& stubs, FILE* out);
+absl::Status ImportDevices(const Args& args, Stubs& stubs, FILE* out);
+absl::Status AcceptDevice(const Args& args, Stubs& stubs, FILE* out);
+absl::Status RejectDevice(const Args& args, Stubs& stubs, FILE* out);
+absl::Status RevokeDevice(const Args& args, Stubs& stubs, FILE* out);
+absl::Status RevokeToken(const Args& args, Stubs& stubs, FILE* out);
+// --name --role [--out=PATH]: without --out the key is printed (once).
+absl::Status CreateApiKey(const Args& args, Stubs& stubs, FILE* out);
+absl::Status RevokeApiKey(const Args& args, Stubs& stubs, FILE* out);
+absl::Status ListApiKeys(const Args& args, Stubs& stubs, FILE* out);
+absl::Status RotateSigningKey(const Args& args, Stubs& stubs, FILE* out);
+absl::Status Audit(const Args& args, Stubs& stubs, FILE* out);
 
 // Parses a --dc value "DC_1=app.bin,lib/x.so" (variant A) into an entry.
 absl::Status ParseDcFiles(const std::string& value, v1::DcEntry* entry);

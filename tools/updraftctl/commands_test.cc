@@ -1,7 +1,15 @@
 #include "tools/updraftctl/commands.h"
 
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/strings/escaping.h"
+#include "common/crypto.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "updraft/v1/auth_mock.grpc.pb.h"
 #include "updraft/v1/catalog_mock.grpc.pb.h"
 
 namespace updraft::ctl {
@@ -65,6 +73,148 @@ TEST(CreateReleaseTest, MissingRequiredOptionIsUsageError) {
   Stubs stubs;
   Args a;
   EXPECT_EQ(CreateRelease(a, stubs, stdout).message(), "--package_id is required");
+}
+
+std::string TempPath(const std::string& name) {
+  const char* dir = getenv("TEST_TMPDIR");
+  return std::string(dir ? dir : "/tmp") + "/" + name;
+}
+
+// Output written by a command, via a temporary FILE*.
+class Output {
+ public:
+  Output() : f_(tmpfile()) {}
+  ~Output() { fclose(f_); }
+  FILE* get() { return f_; }
+  std::string text() {
+    fflush(f_);
+    rewind(f_);
+    std::string out;
+    char buf[512];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f_)) > 0) out.append(buf, n);
+    return out;
+  }
+
+ private:
+  FILE* f_;
+};
+
+TEST(LogInTest, SendsTheKeyFromTheFileAndKeepsTheToken) {
+  std::string path = TempPath("ctl_login.key");
+  std::string raw(32, 'k');
+  ASSERT_TRUE(WriteKeyFile(path, raw).ok());
+  Stubs stubs;
+  auto auth = std::make_unique<v1::MockAuthStub>();
+  v1::OperatorLoginRequest sent;
+  v1::OperatorLoginResponse resp;
+  resp.set_access_token("op-token");
+  EXPECT_CALL(*auth, OperatorLogin(_, _, _))
+      .WillOnce(DoAll(SaveArg<1>(&sent), SetArgPointee<2>(resp), Return(grpc::Status::OK)));
+  stubs.auth = std::move(auth);
+  ASSERT_TRUE(LogIn(path, stubs).ok());
+  EXPECT_EQ(sent.api_key(), absl::WebSafeBase64Escape(raw));
+  EXPECT_EQ(stubs.token, "op-token");
+  EXPECT_EQ(LogIn(path + ".missing", stubs).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(LogInTest, RefusedKeyIsTheServersAnswer) {
+  std::string path = TempPath("ctl_login_bad.key");
+  ASSERT_TRUE(WriteKeyFile(path, std::string(32, 'x')).ok());
+  Stubs stubs;
+  auto auth = std::make_unique<v1::MockAuthStub>();
+  EXPECT_CALL(*auth, OperatorLogin(_, _, _))
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "invalid API key")));
+  stubs.auth = std::move(auth);
+  absl::Status s = LogIn(path, stubs);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(s.message(), "invalid API key");
+}
+
+TEST(CreateApiKeyTest, OutWritesAPrivateKeyFile) {
+  Stubs stubs;
+  auto admin = std::make_unique<v1::MockAuthAdminStub>();
+  v1::CreateApiKeyResponse resp;
+  std::string raw(32, 'p');
+  resp.set_api_key(absl::WebSafeBase64Escape(raw));
+  resp.mutable_key()->set_key_id("ak_1");
+  resp.mutable_key()->set_name("publisher");
+  resp.mutable_key()->set_role("publisher");
+  v1::CreateApiKeyRequest sent;
+  EXPECT_CALL(*admin, CreateApiKey(_, _, _))
+      .WillOnce(DoAll(SaveArg<1>(&sent), SetArgPointee<2>(resp), Return(grpc::Status::OK)));
+  stubs.auth_admin = std::move(admin);
+  std::string path = TempPath("ctl_created.key");
+  Args a;
+  ASSERT_TRUE(ParseArgs({"--name=publisher", "--role=publisher", "--out=" + path}, &a).ok());
+  Output out;
+  ASSERT_TRUE(CreateApiKey(a, stubs, out.get()).ok());
+  EXPECT_EQ(sent.role(), "publisher");
+  EXPECT_EQ(*ReadKeyFile(path), raw);
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  EXPECT_EQ(out.text(), "API key ak_1 (publisher, role publisher) written to " + path + "\n");
+  Args missing;
+  EXPECT_EQ(CreateApiKey(missing, stubs, out.get()).message(), "--name is required");
+}
+
+TEST(ImportDevicesTest, SendsTheFileAndReportsTheServersRowError) {
+  std::string path = TempPath("ctl_devices.csv");
+  std::ofstream(path) << "device_id,key_type,public_key\nx,ed25519,zz\n";
+  Stubs stubs;
+  auto admin = std::make_unique<v1::MockAuthAdminStub>();
+  v1::ImportDevicesRequest sent;
+  EXPECT_CALL(*admin, ImportDevices(_, _, _))
+      .WillOnce(
+          DoAll(SaveArg<1>(&sent), Return(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                                       "row 2: public_key is not base64url"))));
+  stubs.auth_admin = std::move(admin);
+  Args a;
+  ASSERT_TRUE(ParseArgs({"--file=" + path}, &a).ok());
+  Output out;
+  absl::Status s = ImportDevices(a, stubs, out.get());
+  EXPECT_EQ(s.message(), "row 2: public_key is not base64url");
+  EXPECT_EQ(sent.csv(), "device_id,key_type,public_key\nx,ed25519,zz\n");
+  Args none;
+  ASSERT_TRUE(ParseArgs({"--file=" + path + ".missing"}, &none).ok());
+  EXPECT_EQ(ImportDevices(none, stubs, out.get()).code(), absl::StatusCode::kNotFound);
+}
+
+TEST(DeviceCommandsTest, ListAndRevoke) {
+  Stubs stubs;
+  auto admin = std::make_unique<v1::MockAuthAdminStub>();
+  v1::ListDevicesResponse list;
+  v1::Device* d = list.add_devices();
+  d->set_device_id("phone-1");
+  d->set_status("pending");
+  d->set_key_type(v1::KEY_TYPE_ECDSA_P256);
+  (*d->mutable_attributes())["model"] = "X1";
+  v1::ListDevicesRequest list_sent;
+  EXPECT_CALL(*admin, ListDevices(_, _, _))
+      .WillOnce(DoAll(SaveArg<1>(&list_sent), SetArgPointee<2>(list), Return(grpc::Status::OK)));
+  v1::Device revoked;
+  revoked.set_device_id("phone-1");
+  revoked.set_status("revoked");
+  v1::DeviceActionRequest action_sent;
+  EXPECT_CALL(*admin, RevokeDevice(_, _, _))
+      .WillOnce(
+          DoAll(SaveArg<1>(&action_sent), SetArgPointee<2>(revoked), Return(grpc::Status::OK)));
+  stubs.auth_admin = std::move(admin);
+  Args a;
+  ASSERT_TRUE(ParseArgs({"--status=pending"}, &a).ok());
+  Output out;
+  ASSERT_TRUE(ListDevices(a, stubs, out.get()).ok());
+  EXPECT_EQ(list_sent.status(), "pending");
+  EXPECT_NE(out.text().find("phone-1"), std::string::npos);
+  EXPECT_NE(out.text().find("ecdsa-p256"), std::string::npos);
+  EXPECT_NE(out.text().find("model=X1"), std::string::npos);
+  Args r;
+  ASSERT_TRUE(ParseArgs({"--device_id=phone-1", "--reason=stolen"}, &r).ok());
+  Output out2;
+  ASSERT_TRUE(RevokeDevice(r, stubs, out2.get()).ok());
+  EXPECT_EQ(action_sent.reason(), "stolen");
+  EXPECT_EQ(out2.text(), "device phone-1 revoked (status revoked)\n");
 }
 
 }  // namespace

@@ -1,0 +1,56 @@
+#include "sdk/device/channels.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_util.h"
+#include "common/tls.h"
+
+namespace updraft::device {
+namespace {
+
+TlsOptions ToTls(const ChannelSecurity& security) {
+  TlsOptions tls;
+  tls.ca_file = security.ca_file;
+  tls.client_cert_file = security.client_cert_file;
+  tls.client_key_file = security.client_key_file;
+  tls.server_name_override = security.server_name_override;
+  return tls;
+}
+
+}  // namespace
+
+absl::Status ValidateChannelSecurity(const ChannelSecurity& security) {
+  const bool tls_fields = !security.ca_file.empty() || !security.client_cert_file.empty() ||
+                          !security.client_key_file.empty() ||
+                          !security.server_name_override.empty();
+  if (security.plaintext) {
+    if (tls_fields) {
+      return absl::InvalidArgumentError(
+          "ChannelSecurity.plaintext excludes ca_file, client_cert_file, client_key_file and "
+          "server_name_override");
+    }
+    return absl::OkStatus();
+  }
+  if (security.ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "ChannelSecurity.ca_file is required to verify Updraft's servers (set plaintext only "
+        "for development against plaintext servers)");
+  }
+  return ChannelCredentialsFrom(ToTls(security)).status();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeServiceChannel(const std::string& target,
+                                                                  const ChannelSecurity& security) {
+  UPDRAFT_RETURN_IF_ERROR(ValidateChannelSecurity(security));
+  if (target.empty()) return absl::InvalidArgumentError("server address is empty");
+  return MakeChannel(target, ToTls(security));
+}
+
+std::function<std::shared_ptr<grpc::Channel>(const std::string&)> DownloadChannelFactory(
+    ChannelSecurity security) {
+  return [security = std::move(security)](const std::string& target) {
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeServiceChannel(target, security);
+    return channel.ok() ? *std::move(channel) : nullptr;
+  };
+}
+
+}  // namespace updraft::device

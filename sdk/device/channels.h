@@ -1,0 +1,49 @@
+#ifndef UPDRAFT_SDK_DEVICE_CHANNELS_H_
+#define UPDRAFT_SDK_DEVICE_CHANNELS_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace updraft::device {
+
+// How a device reaches Updraft's servers. TLS verifying the servers with
+// `ca_file` is the default and the only production setting: a device with
+// neither a CA nor an explicit `plaintext = true` gets no channel at all, so
+// a handset build cannot ship plaintext by accident.
+struct ChannelSecurity {
+  // PEM CA bundle the device trusts for Updraft's servers (e.g. the
+  // carrier's CA, or .run/tls/ca.pem from scripts/dev-ca.sh).
+  std::string ca_file;
+  // Optional device certificate and key, for servers requiring client
+  // certificates (mutual TLS). Both or neither.
+  std::string client_cert_file;
+  std::string client_key_file;
+  // Name expected in the servers' certificates when it differs from the host
+  // dialled. Empty: the host of each address.
+  std::string server_name_override;
+  // Development and tests only: no TLS. Exclusive with the fields above.
+  bool plaintext = false;
+};
+
+// INVALID_ARGUMENT when `security` is neither TLS (ca_file) nor explicitly
+// plaintext, or mixes the two; file problems as common/tls.h describes.
+absl::Status ValidateChannelSecurity(const ChannelSecurity& security);
+
+// A channel to `target` ("host:port") secured as `security` says.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeServiceChannel(const std::string& target,
+                                                                  const ChannelSecurity& security);
+
+// A Client::Options::download_channel_factory dialling every offer's
+// download target with `security` (null for a target that cannot be
+// dialled; the client then reports the download as failed).
+std::function<std::shared_ptr<grpc::Channel>(const std::string&)> DownloadChannelFactory(
+    ChannelSecurity security);
+
+}  // namespace updraft::device
+
+#endif  // UPDRAFT_SDK_DEVICE_CHANNELS_H_
