@@ -112,15 +112,13 @@ absl::StatusOr<Ed25519KeyPair> Ed25519KeyPair::FromPrivateKey(absl::string_view 
   if (!pkey) return absl::InvalidArgumentError("invalid Ed25519 private key");
   auto pub = RawPublicKey(pkey.get());
   if (!pub.ok()) return pub.status();
-  return Ed25519KeyPair(std::string(raw), *std::move(pub));
+  return Ed25519KeyPair(std::string(raw), *std::move(pub),
+                        std::shared_ptr<EVP_PKEY>(pkey.release(), EVP_PKEY_free));
 }
 
 absl::StatusOr<std::string> Ed25519KeyPair::Sign(absl::string_view message) const {
-  PkeyPtr pkey(EVP_PKEY_new_raw_private_key(
-      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(private_key_.data()),
-      private_key_.size()));
   MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!pkey || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey_.get()) != 1) {
     return absl::InternalError("Ed25519 sign init failed");
   }
   std::string sig(kEd25519SignatureSize, '\0');

@@ -7,6 +7,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
+struct evp_pkey_st;
+
 namespace updraft {
 
 inline constexpr size_t kEd25519PublicKeySize = 32;
@@ -29,13 +31,16 @@ class Ed25519KeyPair {
 
   const std::string& private_key() const { return private_key_; }
   const std::string& public_key() const { return public_key_; }
+  // Thread-safe.
   absl::StatusOr<std::string> Sign(absl::string_view message) const;
 
  private:
-  Ed25519KeyPair(std::string priv, std::string pub)
-      : private_key_(std::move(priv)), public_key_(std::move(pub)) {}
+  Ed25519KeyPair(std::string priv, std::string pub, std::shared_ptr<evp_pkey_st> pkey)
+      : private_key_(std::move(priv)), public_key_(std::move(pub)), pkey_(std::move(pkey)) {}
   std::string private_key_;
   std::string public_key_;
+  // The parsed OpenSSL key, made once: building it costs more than a signature.
+  std::shared_ptr<evp_pkey_st> pkey_;
 };
 
 // Checks an Ed25519 signature. False for any malformed key or signature.

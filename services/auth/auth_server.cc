@@ -31,6 +31,7 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Create(Options options) 
   RedisClient::Options redis;
   redis.host = options.redis_host;
   redis.port = options.redis_port;
+  redis.connections = options.redis_connections;
   UPDRAFT_ASSIGN_OR_RETURN(s->redis_, RedisClient::Create(redis));
 
   UPDRAFT_ASSIGN_OR_RETURN(s->metrics_, Metrics::Create(options.metrics_listen));
@@ -75,6 +76,11 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Create(Options options) 
                              .cache_capacity = 10000,
                              .revocations = s->revocation_list_.get(),
                              .metrics = &s->metrics_->registry()});
+  s->device_cache_ = std::make_unique<CachingDeviceRegistry>(
+      CachingDeviceRegistry::Options{.backend = s->registry_.get(),
+                                     .clock = clock,
+                                     .revocations = s->revocation_list_.get(),
+                                     .ttl = options.device_cache_ttl});
   RateLimit per_device{options.login_attempts_per_device, options.login_rate_window};
   RateLimit per_source{options.login_attempts_per_source, options.login_rate_window};
   UPDRAFT_ASSIGN_OR_RETURN(s->service_, AuthService::Create({

@@ -24,6 +24,7 @@
 #include "services/auth/grpc_auth_service.h"
 #include "services/auth/pg_api_key_store.h"
 #include "services/auth/pg_audit_log.h"
+#include "services/auth/caching_device_registry.h"
 #include "services/auth/pg_device_registry.h"
 #include "services/auth/pg_signing_key_store.h"
 #include "services/auth/redis_challenge_store.h"
@@ -47,6 +48,11 @@ class AuthServer {
     std::string metrics_listen = "127.0.0.1:9401";
     std::string pg_uri;
     int pg_pool_size = 4;
+    // Redis connections shared by the RPC threads (challenges, rate limits).
+    int redis_connections = 8;
+    // How long an accepted device's record is served from memory on the
+    // login path; a revocation anywhere still takes effect at once.
+    absl::Duration device_cache_ttl = absl::Seconds(2);
     std::string redis_host = "127.0.0.1";
     int redis_port = 63799;
     std::string redis_key_prefix = "updraft:";
@@ -108,6 +114,7 @@ class AuthServer {
   std::unique_ptr<RedisRateLimiter> rate_limiter_;
   std::unique_ptr<RedisRevocationPublisher> revocation_publisher_;
   std::unique_ptr<RevocationList> revocation_list_;
+  std::unique_ptr<CachingDeviceRegistry> device_cache_;
   std::unique_ptr<RedisRevocationFeed> revocation_feed_;
   std::unique_ptr<TokenVerifier> operator_verifier_;
   std::unique_ptr<AuthService> service_;
