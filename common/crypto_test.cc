@@ -138,3 +138,20 @@ TEST(KeyTypeTest, NamesRoundTripAndDispatch) {
 
 }  // namespace
 }  // namespace updraft
+
+namespace updraft {
+namespace {
+
+TEST(CryptoTest, KeyFileAcceptsPaddedBase64url) {
+  // As `head -c32 /dev/urandom | basenc --base64url` writes it.
+  std::string path = std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp") + "/p";
+  FILE* f = fopen(path.c_str(), "w");
+  fputs("uOqWRGpvMLLeny7SaHn772BrbWvwedFU_SgXZBuhpNU=\n", f);
+  fclose(f);
+  auto raw = ReadKeyFile(path);
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  EXPECT_EQ(raw->size(), 32u);
+}
+
+}  // namespace
+}  // namespace updraft

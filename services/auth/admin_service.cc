@@ -50,8 +50,9 @@ std::string WithReason(std::string detail, absl::string_view reason) {
 }
 
 // A new API key: record (without creator or audit) and the key text.
-CreatedApiKey NewApiKey(absl::string_view name, Role role, absl::Time now) {
-  std::string raw = RandomBytes(32);
+// An API key record for `raw` (32 bytes), or for a new random key.
+CreatedApiKey NewApiKey(absl::string_view name, Role role, absl::Time now,
+                        std::string raw = RandomBytes(32)) {
   CreatedApiKey key;
   key.record.key_id = absl::StrCat("ak_", absl::BytesToHexString(RandomBytes(8)));
   key.record.name = std::string(name);
@@ -277,6 +278,9 @@ absl::StatusOr<std::vector<AuditEntry>> AdminService::ListAudit(absl::string_vie
 absl::StatusOr<bool> AdminService::EnsureBootstrapAdminKey(const std::string& path) {
   if (path.empty()) return absl::InvalidArgumentError("bootstrap admin key file path is empty");
   struct stat st;
+  // A valid key already in the file (e.g. a Kubernetes Secret made by the
+  // operator) becomes the first admin key instead of a generated one.
+  std::string given;
   if (stat(path.c_str(), &st) == 0) {
     auto text = ReadApiKeyFile(path);
     std::string raw;
@@ -284,12 +288,14 @@ absl::StatusOr<bool> AdminService::EnsureBootstrapAdminKey(const std::string& pa
       auto key = options_.api_keys->FindByHash(Sha256(raw));
       if (key.ok() && !key->revoked()) return false;
       if (!key.ok() && key.status().code() != absl::StatusCode::kNotFound) return key.status();
+      if (!key.ok()) given = raw;
     }
   } else if (errno != ENOENT) {
     return absl::FailedPreconditionError(absl::StrCat("cannot access ", path));
   }
   absl::Time now = options_.clock->Now();
-  CreatedApiKey key = NewApiKey("bootstrap-admin", Role::kAdmin, now);
+  CreatedApiKey key = given.empty() ? NewApiKey("bootstrap-admin", Role::kAdmin, now)
+                                    : NewApiKey("bootstrap-admin", Role::kAdmin, now, given);
   key.record.created_by = "bootstrap";
   AuditEntry audit;
   audit.at = now;
@@ -306,6 +312,13 @@ absl::StatusOr<bool> AdminService::EnsureBootstrapAdminKey(const std::string& pa
     return false;
   }
   UPDRAFT_RETURN_IF_ERROR(created);
+  if (!given.empty()) {
+    if (options_.logger != nullptr) {
+      options_.logger->Warning("registered the key in the bootstrap file as the first admin key",
+                               {{"path", path}, {"key_id", key.record.key_id}});
+    }
+    return true;
+  }
   std::string raw;
   absl::WebSafeBase64Unescape(key.api_key, &raw);
   absl::Status written = WriteKeyFile(path, raw);

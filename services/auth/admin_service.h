@@ -90,11 +90,12 @@ class AdminService {
   absl::StatusOr<std::vector<AuditEntry>> ListAudit(absl::string_view device_id, int64_t before_id,
                                                     int limit);
 
-  // auth --bootstrap_admin_key_file: when `path` holds a valid API key,
-  // nothing happens; otherwise, when no valid admin key exists, creates
-  // one and writes it to `path` (mode 0600). When admin keys exist but the
-  // file holds none of them, logs a warning and changes nothing. Returns
-  // whether a key was created.
+  // auth --bootstrap_admin_key_file: when `path` holds a registered API
+  // key, nothing happens. Otherwise, when no valid admin key exists, the key
+  // in `path` (a Secret made by the operator) becomes the first admin key,
+  // or, when `path` is missing, a new key is created and written there (mode
+  // 0600). When admin keys exist but the file holds none of them, logs a
+  // warning and changes nothing. Returns whether a key was registered.
   absl::StatusOr<bool> EnsureBootstrapAdminKey(const std::string& path);
 
  private:

@@ -391,6 +391,20 @@ TEST_F(BootstrapTest, CreatesOnceWithPrivateFileAndKeepsAValidFile) {
   EXPECT_NE(access(other.c_str(), F_OK), 0);
 }
 
+TEST_F(BootstrapTest, RegistersAKeyTheOperatorPutInTheFile) {
+  // As a Kubernetes Secret would hold it: made beforehand, read-only.
+  std::string raw = RandomBytes(32);
+  ASSERT_TRUE(WriteKeyFile(path_, raw).ok());
+  auto registered = admin_->EnsureBootstrapAdminKey(path_);
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  EXPECT_TRUE(*registered);
+  EXPECT_EQ(*ReadApiKeyFile(path_), absl::WebSafeBase64Escape(raw));  // file untouched
+  auto login = auth_->OperatorLogin(absl::WebSafeBase64Escape(raw), "");
+  ASSERT_TRUE(login.ok()) << login.status();
+  EXPECT_EQ(login->role, Role::kAdmin);
+  EXPECT_FALSE(*admin_->EnsureBootstrapAdminKey(path_));  // registered now
+}
+
 TEST_F(BootstrapTest, ReplacesAFileWhoseKeyWasRevokedWhenNoAdminIsLeft) {
   ASSERT_TRUE(*admin_->EnsureBootstrapAdminKey(path_));
   std::string first = *ReadApiKeyFile(path_);

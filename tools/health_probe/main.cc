@@ -35,15 +35,18 @@ int main(int argc, char** argv) {
   tls.client_cert_file = absl::GetFlag(FLAGS_tls_client_cert);
   tls.client_key_file = absl::GetFlag(FLAGS_tls_client_key);
   tls.server_name_override = absl::GetFlag(FLAGS_tls_server_name);
-  auto channel = updraft::MakeChannel(absl::GetFlag(FLAGS_address), tls);
-  if (!channel.ok()) {
-    fprintf(stderr, "health_probe: %s\n", std::string(channel.status().message()).c_str());
-    return 2;
-  }
-  auto stub = grpc::health::v1::Health::NewStub(*channel);
   absl::Time give_up = absl::Now() + absl::GetFlag(FLAGS_wait);
   std::string last;
   do {
+    // A new channel per attempt: a channel that failed to connect waits out
+    // gRPC's reconnect backoff (1 s and growing), which would slow every
+    // start-up wait by seconds.
+    auto channel = updraft::MakeChannel(absl::GetFlag(FLAGS_address), tls);
+    if (!channel.ok()) {
+      fprintf(stderr, "health_probe: %s\n", std::string(channel.status().message()).c_str());
+      return 2;
+    }
+    auto stub = grpc::health::v1::Health::NewStub(*channel);
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
     grpc::health::v1::HealthCheckRequest req;
