@@ -13,9 +13,13 @@ DEBIAN_PACKAGES=(
   bazel-bootstrap default-jdk-headless g++ pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev libabsl-dev
   libpqxx-dev libpq-dev libhiredis-dev prometheus-cpp-dev libssl-dev libarchive-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql redis-server curl openssl
+  libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
+  postgresql redis-server curl openssl nginx
 )
+# Only for container images, the Kubernetes smoke test and the monitoring
+# checks (scripts/images.sh, scripts/k8s-smoke.sh and its dashboard check);
+# installed when those scripts run, not for ./dev.sh test.
+DEPLOY_PACKAGES=(podman runc uidmap catatonit prometheus python3-yaml)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -25,8 +29,33 @@ as_root() {
 }
 
 ensure_packages() {
+  install_missing "${DEBIAN_PACKAGES[@]}"
+  # Debian starts these system-wide on install; Updraft runs its own instances.
+  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  [ -x "$PG_BIN/initdb" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql"
+}
+
+ensure_deploy_packages() {
+  install_missing "${DEPLOY_PACKAGES[@]}"
+  # kubectl (for `kubectl kustomize`) is not in Debian 12 in a version with
+  # kustomize v5; use the one on PATH, else Debian's kubernetes-client.
+  command -v kubectl >/dev/null || install_missing kubernetes-client
+}
+
+# Podman as it works on these machines (no systemd, no overlay mounts, no
+# rlimit changes): see DEVELOPERS.md "Containers".
+podman_cmd() {
+  local conf="$RUN_DIR/containers.conf"
+  if [ ! -s "$conf" ]; then
+    mkdir -p "$RUN_DIR"
+    printf '[containers]\ndefault_ulimits = []\n' >"$conf"
+  fi
+  CONTAINERS_CONF="$conf" podman --storage-driver vfs --cgroup-manager cgroupfs --runtime runc "$@"
+}
+
+install_missing() {
   local missing=()
-  for p in "${DEBIAN_PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
@@ -36,9 +65,6 @@ ensure_packages() {
       "${missing[@]}" >"${TMPDIR:-/tmp}/updraft-apt.log" 2>&1 \
       || { tail -n 30 "${TMPDIR:-/tmp}/updraft-apt.log"; die "apt-get install failed"; }
   fi
-  # Debian starts these system-wide on install; Updraft runs its own instances.
-  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-  [ -x "$PG_BIN/initdb" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql"
 }
 
 # Bazel with a disk cache shared by every clone on this machine, so that CI's
