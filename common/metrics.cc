@@ -70,7 +70,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                   .Register(*registry_);
   latency_ = &prometheus::BuildHistogram()
                   .Name("updraft_grpc_server_handling_seconds")
-                  .Help("Time from the start of an RPC to its status, by method.")
+                  .Help("Time from the start of an RPC to its status, by method and status code.")
                   .Register(*registry_);
 }
 
@@ -103,7 +103,7 @@ void Metrics::ObserveRpc(const std::string& method, grpc::StatusCode code, doubl
   handled_->Add({{"method", method}, {"code", GrpcCodeName(code)}}).Increment();
   static const prometheus::Histogram::BucketBoundaries kBuckets = {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
-  latency_->Add({{"method", method}}, kBuckets).Observe(seconds);
+  latency_->Add({{"method", method}, {"code", GrpcCodeName(code)}}, kBuckets).Observe(seconds);
 }
 
 }  // namespace updraft
