@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # bench/run.sh NAME: runs one benchmark against its peer, measured in the same
 # run on this machine, and prints RESULT lines (the last one is the headline).
-#   auth   logins/s over gRPC+TLS vs raw OpenSSL Ed25519 verifications/s;
-#          cached token verifications/s on one core
+#   auth      logins/s over gRPC+TLS vs raw OpenSSL Ed25519 verifications/s;
+#             cached token verifications/s on one core
+#   download  MiB/s of a 256 MiB artifact by the SDK from the download service
+#             vs libcurl Range requests to nginx (sendfile); chunks re-fetched
+#             after a cut
 # Installs what is missing, builds with -c opt, starts its own PostgreSQL and
 # Redis on loopback (see scripts/lib.sh) and stops them afterwards.
 set -euo pipefail
@@ -12,8 +15,8 @@ source scripts/lib.sh
 
 name="${1:-}"
 case "$name" in
-  auth) ;;
-  *) echo "usage: bench/run.sh auth" >&2; exit 2 ;;
+  auth|download) ;;
+  *) echo "usage: bench/run.sh auth|download" >&2; exit 2 ;;
 esac
 
 ensure_packages
@@ -35,5 +38,39 @@ case "$name" in
     rm -f "$tls/bench-signing.key" "$tls/bench-admin.key"
     "$ROOT/bazel-bin/bench/auth_bench" --pg_uri="$(pg_uri updraft_bench)" \
       --redis="127.0.0.1:$REDIS_PORT" --tls_dir="$tls"
+    ;;
+  download)
+    dl="$RUN_DIR/bench-download"
+    rm -rf "$dl" && mkdir -p "$dl/artifacts" "$dl/work" "$dl/nginx"
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    {
+      if [ "$(id -u)" -eq 0 ]; then echo "user root;"; fi
+      cat <<EOF
+daemon off;
+worker_processes auto;
+pid $dl/nginx/nginx.pid;
+error_log $dl/nginx/error.log;
+events {}
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  client_body_temp_path $dl/nginx; proxy_temp_path $dl/nginx; fastcgi_temp_path $dl/nginx;
+  uwsgi_temp_path $dl/nginx; scgi_temp_path $dl/nginx;
+  server {
+    listen 127.0.0.1:$port;
+    location /objects/ { root $dl/artifacts; default_type application/octet-stream; }
+  }
+}
+EOF
+    } >"$dl/nginx/nginx.conf"
+    nginx -p "$dl/nginx" -c "$dl/nginx/nginx.conf" &
+    nginx_pid=$!
+    trap 'kill "$nginx_pid" 2>/dev/null || true; cleanup_all' EXIT
+    for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+    nginx -v 2>&1
+    "$ROOT/bazel-bin/bench/download_bench" --artifact_root="$dl/artifacts" \
+      --work_dir="$dl/work" --nginx_base="http://127.0.0.1:$port"
     ;;
 esac

@@ -99,6 +99,10 @@ TEST_F(AccessTest, ExpiredTokenIsRejectedAndTheSdkLogsInAgain) {
   v1::Release r1;
   ASSERT_NO_FATAL_FAILURE(PublishDemo("1.0.0", &v1_0, &r1));
   const std::string sha = r1.artifact().sha256();
+  // Fetch is limited to artifacts offered to the device: check first.
+  auto offered = platform_->CheckForUpdates(*token, v1::CheckForUpdatesRequest());
+  ASSERT_TRUE(offered.ok()) << offered.status();
+  ASSERT_EQ(offered->offers_size(), 1);
   auto chunks = platform_->Fetch(*token, sha);
   ASSERT_TRUE(chunks.ok()) << chunks.status();
   ASSERT_THAT(*chunks, SizeIs(r1.artifact().chunk_sha256_size()));

@@ -53,7 +53,7 @@ absl::StatusOr<Response> ManagementCall(OperatorTokenSource& op, Rpc rpc) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
+absl::StatusOr<std::unique_ptr<Platform>> Platform::Start(Options options) {
   std::unique_ptr<Platform> p(new Platform());
   UPDRAFT_ASSIGN_OR_RETURN(p->env_, TestEnv::Create());
   p->logger_ = std::make_unique<Logger>("e2e", &p->clock_, stderr, Logger::Level::kWarning);
@@ -76,13 +76,12 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
   p->auth_address_ = Loopback(p->auth_server_->port());
   UPDRAFT_ASSIGN_OR_RETURN(std::string admin_key,
                            ReadApiKeyFile(absl::StrCat(p->dir_, "/admin.key")));
-  p->operator_ = std::make_unique<OperatorTokenSource>(
-      v1::Auth::NewStub(Channel(p->auth_address_)), admin_key, &p->clock_);
+  p->operator_ = std::make_unique<OperatorTokenSource>(v1::Auth::NewStub(Channel(p->auth_address_)),
+                                                       admin_key, &p->clock_);
   // The catalog's own viewer key, for Download.GetManifest.
-  UPDRAFT_ASSIGN_OR_RETURN(
-      CreatedApiKey catalog_key,
-      p->auth_server_->admin().CreateApiKey(OperatorIdentity{"e2e", Role::kAdmin, ""},
-                                            "catalog", "viewer"));
+  UPDRAFT_ASSIGN_OR_RETURN(CreatedApiKey catalog_key,
+                           p->auth_server_->admin().CreateApiKey(
+                               OperatorIdentity{"e2e", Role::kAdmin, ""}, "catalog", "viewer"));
   std::string catalog_key_file = absl::StrCat(p->dir_, "/catalog.key");
   {
     std::ofstream out(catalog_key_file);
@@ -112,6 +111,7 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start() {
   catalog.redis = p->env_->redis_options();
   catalog.redis_key_prefix = p->env_->redis_prefix();
   catalog.api_key_file = catalog_key_file;
+  catalog.public_http_base = options.public_http_base;
   catalog.clock = &p->clock_;
   catalog.logger = p->logger_.get();
   UPDRAFT_ASSIGN_OR_RETURN(p->catalog_server_, catalog::CatalogServer::Create(std::move(catalog)));
@@ -161,9 +161,10 @@ absl::Status Platform::RegisterDevice(const std::string& device_id, const std::s
   v1::RegisterDeviceRequest request;
   request.set_device_id(device_id);
   request.set_ed25519_public_key(public_key);
-  return ManagementCall<v1::Device>(*operator_, [&](grpc::ClientContext* ctx, v1::Device* out) {
-           return auth_admin_->RegisterDevice(ctx, request, out);
-         })
+  return ManagementCall<v1::Device>(*operator_,
+                                    [&](grpc::ClientContext* ctx, v1::Device* out) {
+                                      return auth_admin_->RegisterDevice(ctx, request, out);
+                                    })
       .status();
 }
 
@@ -229,9 +230,10 @@ absl::StatusOr<v1::Release> Platform::GetRelease(const std::string& release_id) 
 absl::StatusOr<v1::DeviceState> Platform::GetDeviceState(const std::string& device_id) {
   v1::GetDeviceStateRequest request;
   request.set_device_id(device_id);
-  return ManagementCall<v1::DeviceState>(*operator_, [&](grpc::ClientContext* ctx, v1::DeviceState* out) {
-    return catalog_admin_->GetDeviceState(ctx, request, out);
-  });
+  return ManagementCall<v1::DeviceState>(*operator_,
+                                         [&](grpc::ClientContext* ctx, v1::DeviceState* out) {
+                                           return catalog_admin_->GetDeviceState(ctx, request, out);
+                                         });
 }
 
 absl::StatusOr<v1::Challenge> Platform::GetChallenge(const std::string& device_id) {
@@ -305,6 +307,7 @@ absl::StatusOr<std::unique_ptr<TestDevice>> TestDevice::Create(Platform& platfor
   o.auth_channel = Channel(platform.auth_address());
   o.catalog_channel = Channel(platform.catalog_address());
   o.download_channel_factory = [](const std::string& target) { return Channel(target); };
+  o.security.plaintext = true;  // loopback tests: plaintext gRPC and http:// sources
   o.key_store = d->key_store_.get();
   o.installer = d->installer_.get();
   o.state_dir = absl::StrCat(dir, "/state");

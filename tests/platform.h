@@ -42,7 +42,12 @@ class Platform {
  public:
   static constexpr absl::Duration kTokenTtl = absl::Minutes(15);
 
-  static absl::StatusOr<std::unique_ptr<Platform>> Start();
+  struct Options {
+    // Catalog --public_http_base: offers then name HTTP sources.
+    std::string public_http_base;
+  };
+  static absl::StatusOr<std::unique_ptr<Platform>> Start() { return Start(Options()); }
+  static absl::StatusOr<std::unique_ptr<Platform>> Start(Options options);
   ~Platform();
 
   FakeClock& clock() { return clock_; }

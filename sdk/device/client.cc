@@ -224,7 +224,9 @@ absl::StatusOr<std::string> Client::Download(const v1::Offer& offer, Downloader&
   for (int attempt = 0;; ++attempt) {
     absl::StatusOr<std::string> token = AccessToken();
     if (!token.ok()) return WithResultCode(token.status(), v1::DOWNLOAD_AUTHENTICATION_FAILED);
-    absl::StatusOr<std::string> path = downloader.Fetch(r.release_id(), r.artifact(), *token);
+    absl::StatusOr<std::string> path = downloader.Fetch(
+        r.release_id(), r.artifact(), *token,
+        std::vector<std::string>(offer.http_urls().begin(), offer.http_urls().end()));
     if (attempt == 0 && absl::IsUnauthenticated(path.status())) {
       token_.clear();  // Log in again and resume where the download stopped.
       continue;
@@ -266,19 +268,26 @@ UpdateOutcome Client::HandleOffer(const v1::Offer& offer, int index, int count) 
   const std::string target = options_.download_target_override.empty()
                                  ? offer.download_target()
                                  : options_.download_target_override;
-  if (target.empty()) {
+  if (target.empty() && offer.http_urls().empty()) {
     return fail(absl::InvalidArgumentError(
                     absl::StrCat("offer of ", r.release_id(), " names no download server")),
                 v1::DOWNLOAD_FAILED);
   }
-  std::shared_ptr<grpc::Channel> channel = options_.download_channel_factory(target);
-  if (channel == nullptr) {
+  // Without a channel the HTTP sources, if any, remain.
+  std::shared_ptr<grpc::Channel> channel =
+      target.empty() ? nullptr : options_.download_channel_factory(target);
+  if (channel == nullptr && offer.http_urls().empty()) {
     return fail(absl::UnavailableError(absl::StrCat("no channel to download server ", target)),
                 v1::DOWNLOAD_SERVER_UNAVAILABLE);
   }
-  std::unique_ptr<v1::Download::StubInterface> stub = v1::Download::NewStub(channel);
+  std::unique_ptr<v1::Download::StubInterface> stub;
+  if (channel != nullptr) stub = v1::Download::NewStub(channel);
   Downloader::Options dl;
   dl.stub = stub.get();
+  dl.http.ca_file = options_.http_ca_file;
+  dl.http.client_cert_file = options_.security.client_cert_file;
+  dl.http.client_key_file = options_.security.client_key_file;
+  dl.http.allow_plain_http = options_.security.plaintext;
   dl.state = state_.get();
   dl.max_stream_retries = options_.max_stream_retries;
   dl.retry_backoff = options_.retry_backoff;

@@ -127,6 +127,10 @@ class Client {
 
     // When set, used instead of every offer's download_target.
     std::string download_target_override;
+    // CA bundle for the offers' https:// sources (Offer.http_urls); empty:
+    // the system's trust store. http:// sources are used only when
+    // `security.plaintext` is set.
+    std::string http_ca_file;
     absl::Duration rpc_timeout = absl::Seconds(30);
     // A token is renewed this long before it expires (at most a quarter of
     // its lifetime).

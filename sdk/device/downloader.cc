@@ -13,6 +13,7 @@
 #include "common/crypto.h"
 #include "common/status_util.h"
 #include "sdk/device/file_util.h"
+#include "sdk/device/grpc_chunk_source.h"
 #include "sdk/device/result_code.h"
 
 namespace updraft::device {
@@ -30,28 +31,31 @@ absl::Status LocalError(absl::Status s) {
       s, absl::IsResourceExhausted(s) ? v1::DOWNLOAD_OUT_OF_MEMORY : v1::DOWNLOAD_FAILED);
 }
 
-bool Retryable(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::ABORTED:
-    case grpc::StatusCode::INTERNAL:
-    case grpc::StatusCode::UNKNOWN:
-    case grpc::StatusCode::CANCELLED:
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-    case grpc::StatusCode::OK:  // The stream ended before the last chunk.
-      return true;
+// How a source's failed attempt is handled.
+enum class Failure { kRetry, kAuth, kDropSource };
+
+Failure Classify(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kOk:  // The stream ended before the last chunk.
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kResourceExhausted:
+      return Failure::kRetry;
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+      return Failure::kAuth;
     default:
-      return false;
+      return Failure::kDropSource;
   }
 }
 
-absl::Status ServerError(const grpc::Status& s, absl::string_view sha) {
-  absl::Status status = FromGrpcStatus(s);
-  status = absl::Status(status.code(), absl::StrCat("download server refused artifact ", sha, ": ",
-                                                    s.error_message()));
-  if (s.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
-      s.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+absl::Status ServerError(const absl::Status& s, const std::string& source, absl::string_view sha) {
+  absl::Status status(s.code(), absl::StrCat(source, " refused artifact ", sha, ": ", s.message()));
+  if (Classify(s) == Failure::kAuth) {
     return WithResultCode(status, v1::DOWNLOAD_AUTHENTICATION_FAILED);
   }
   return WithResultCode(status, v1::DOWNLOAD_SERVER_ERROR);
@@ -161,7 +165,6 @@ absl::Status ValidateManifest(const v1::ArtifactManifest& m) {
 }
 
 absl::StatusOr<std::unique_ptr<Downloader>> Downloader::Create(Options options) {
-  if (options.stub == nullptr) return absl::InvalidArgumentError("Downloader needs a stub");
   if (options.state == nullptr) return absl::InvalidArgumentError("Downloader needs a StateStore");
   if (options.max_stream_retries < 0) {
     return absl::InvalidArgumentError("max_stream_retries must not be negative");
@@ -190,8 +193,38 @@ absl::Status Downloader::Discard(const std::string& sha256) {
 
 absl::StatusOr<std::string> Downloader::Fetch(const std::string& release_id,
                                               const v1::ArtifactManifest& m,
-                                              const std::string& access_token) {
+                                              const std::string& access_token,
+                                              const std::vector<std::string>& http_urls) {
+  std::vector<std::unique_ptr<ChunkSource>> sources;
+  if (options_.stub != nullptr) {
+    sources.push_back(
+        std::make_unique<GrpcChunkSource>(options_.stub, access_token, options_.stream_deadline));
+  }
+  absl::Status first_bad_url;
+  for (const std::string& url : http_urls) {
+    absl::StatusOr<std::unique_ptr<HttpChunkSource>> http =
+        HttpChunkSource::Create(url, options_.http);
+    if (http.ok()) {
+      sources.push_back(*std::move(http));
+    } else if (first_bad_url.ok()) {
+      first_bad_url = http.status();
+    }
+  }
+  if (sources.empty()) {
+    return WithResultCode(
+        absl::InvalidArgumentError(
+            absl::StrCat("no usable source for artifact ", m.sha256(),
+                         first_bad_url.ok() ? "" : absl::StrCat(": ", first_bad_url.message()))),
+        v1::DOWNLOAD_FAILED);
+  }
+  return FetchFrom(release_id, m, std::move(sources));
+}
+
+absl::StatusOr<std::string> Downloader::FetchFrom(
+    const std::string& release_id, const v1::ArtifactManifest& m,
+    std::vector<std::unique_ptr<ChunkSource>> sources) {
   UPDRAFT_RETURN_IF_ERROR(ValidateManifest(m));
+  if (sources.empty()) return absl::InvalidArgumentError("FetchFrom needs a source");
   const std::string& sha = m.sha256();
   const uint32_t total = static_cast<uint32_t>(m.chunk_sha256_size());
   StateStore& state = *options_.state;
@@ -221,15 +254,8 @@ absl::StatusOr<std::string> Downloader::Fetch(const std::string& release_id,
   FdCloser fd(open(part.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (fd.get() < 0) return LocalError(ErrnoStatus(errno, absl::StrCat("cannot open ", part)));
 
-  uint32_t recorded = 0;
-  const v1::DeviceLocalState snapshot = state.Snapshot();
-  for (const auto& p : snapshot.downloads()) {
-    if (p.artifact_sha256() == sha && p.chunk_size() == m.chunk_size() && p.size() == m.size()) {
-      recorded = std::min(p.verified_chunks(), total);
-    }
-  }
   Sha256Hasher whole;
-  absl::StatusOr<uint32_t> verified = VerifyPrefix(fd.get(), m, recorded, whole);
+  absl::StatusOr<uint32_t> verified = VerifyPrefix(fd.get(), m, total, whole);
   if (!verified.ok()) return LocalError(verified.status());
   uint32_t next = *verified;
   if (ftruncate(fd.get(), static_cast<off_t>(next) * m.chunk_size()) != 0 ||
@@ -239,70 +265,103 @@ absl::StatusOr<std::string> Downloader::Fetch(const std::string& release_id,
   UPDRAFT_RETURN_IF_ERROR(LocalError(SetProgress(state, release_id, m, next)));
   if (next > 0) report(next);
 
-  int failures = 0;
-  while (next < total) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.stream_deadline));
-    ctx.AddMetadata("authorization", absl::StrCat("Bearer ", access_token));
-    v1::FetchRequest request;
-    request.set_sha256(sha);
-    request.set_offset(static_cast<int64_t>(next) * m.chunk_size());
-    std::unique_ptr<grpc::ClientReaderInterface<v1::Chunk>> reader =
-        options_.stub->Fetch(&ctx, request);
-    bool progressed = false;
-    absl::Status chunk_error;
-    v1::Chunk chunk;
-    while (reader->Read(&chunk)) {
-      const int64_t offset = static_cast<int64_t>(next) * m.chunk_size();
-      if (next >= total || chunk.index() != next || chunk.offset() != offset) {
-        chunk_error = WithResultCode(
-            absl::DataLossError(absl::StrCat(
-                "download server sent chunk ", chunk.index(), " at offset ", chunk.offset(), " of ",
-                sha, " where chunk ", next, " at offset ", offset, " was expected")),
-            v1::DOWNLOAD_SERVER_ERROR);
-        break;
-      }
-      if (static_cast<int64_t>(chunk.data().size()) != ChunkLength(m, next) ||
-          Sha256(chunk.data()) != m.chunk_sha256(next)) {
-        chunk_error =
-            WithResultCode(absl::DataLossError(absl::StrCat("chunk ", next, " of ", sha,
-                                                            " does not match the release manifest")),
-                           v1::PACKAGE_VALIDATION_FAILED);
-        break;
-      }
-      absl::Status w =
-          PwriteAll(fd.get(), chunk.data(), offset, absl::StrCat("cannot write ", part));
-      if (w.ok() && fdatasync(fd.get()) != 0)
-        w = ErrnoStatus(errno, absl::StrCat("cannot sync ", part));
-      if (w.ok()) w = SetProgress(state, release_id, m, next + 1);
-      if (!w.ok()) {
-        chunk_error = LocalError(w);
-        break;
-      }
-      whole.Update(chunk.data());
-      ++next;
-      progressed = true;
-      report(next);
+  int64_t unsynced = 0;
+  auto checkpoint = [&]() -> absl::Status {
+    if (fdatasync(fd.get()) != 0) return ErrnoStatus(errno, absl::StrCat("cannot sync ", part));
+    unsynced = 0;
+    return SetProgress(state, release_id, m, next);
+  };
+  // Verifies, writes and records one chunk from a source.
+  auto accept = [&](uint32_t index, int64_t offset, absl::string_view data) -> absl::Status {
+    const int64_t expected = static_cast<int64_t>(next) * m.chunk_size();
+    if (next >= total || index != next || offset != expected) {
+      return WithResultCode(
+          absl::DataLossError(absl::StrCat("download source sent chunk ", index, " at offset ",
+                                           offset, " of ", sha, " where chunk ", next,
+                                           " at offset ", expected, " was expected")),
+          v1::DOWNLOAD_SERVER_ERROR);
     }
+    if (static_cast<int64_t>(data.size()) != ChunkLength(m, next) ||
+        Sha256(data) != m.chunk_sha256(next)) {
+      return WithResultCode(
+          absl::DataLossError(
+              absl::StrCat("chunk ", next, " of ", sha, " does not match the release manifest")),
+          v1::PACKAGE_VALIDATION_FAILED);
+    }
+    absl::Status w = PwriteAll(fd.get(), data, expected, absl::StrCat("cannot write ", part));
+    if (!w.ok()) return LocalError(w);
+    whole.Update(data);
+    ++next;
+    unsynced += static_cast<int64_t>(data.size());
+    if (unsynced >= options_.sync_interval_bytes || next == total) {
+      w = checkpoint();
+      if (!w.ok()) return LocalError(w);
+    }
+    report(next);
+    return absl::OkStatus();
+  };
+
+  const size_t n = sources.size();
+  std::vector<int> failures(n, 0);
+  std::vector<bool> dropped(n, false);
+  absl::Status last_error;
+  size_t current = 0;
+  while (next < total) {
+    const uint32_t before = next;
+    absl::Status chunk_error;
+    absl::Status streamed =
+        sources[current]->Stream(m, next, [&](uint32_t i, int64_t o, absl::string_view d) {
+          chunk_error = accept(i, o, d);
+          return chunk_error;
+        });
+    // A chunk that failed verification (or could not be stored) ends the
+    // download; the file ends at the last good chunk.
     if (!chunk_error.ok()) {
-      ctx.TryCancel();
-      reader->Finish().IgnoreError();
-      // The bad chunk was never written; the file ends at the last good one.
+      if (unsynced > 0) checkpoint().IgnoreError();
       return chunk_error;
     }
-    grpc::Status finished = reader->Finish();
-    if (next == total) break;
-    if (!Retryable(finished.error_code())) return ServerError(finished, sha);
-    failures = progressed ? 1 : failures + 1;
-    if (failures > options_.max_stream_retries) {
-      std::string why = finished.ok() ? "the stream ended early" : finished.error_message();
-      return WithResultCode(absl::UnavailableError(absl::StrCat(
-                                "download of ", sha, " stopped at chunk ", next, " of ", total,
-                                " after ", failures, " attempts without progress: ", why)),
-                            v1::DOWNLOAD_SERVER_UNAVAILABLE);
+    if (unsynced > 0 && next < total) {
+      absl::Status c = checkpoint();
+      if (!c.ok()) return LocalError(c);
     }
-    absl::Duration wait = options_.retry_backoff * (1 << std::min(failures - 1, 6));
-    options_.sleep(std::min(wait, absl::Seconds(30)));
+    if (next == total) break;
+    const std::string& name = sources[current]->name();
+    switch (Classify(streamed)) {
+      case Failure::kAuth:
+        return ServerError(streamed, name, sha);
+      case Failure::kDropSource:
+        dropped[current] = true;
+        last_error = ServerError(streamed, name, sha);
+        break;
+      case Failure::kRetry:
+        failures[current] = next > before ? 1 : failures[current] + 1;
+        last_error = absl::UnavailableError(absl::StrCat(
+            name, ": ", streamed.ok() ? "the stream ended early" : streamed.message()));
+        break;
+    }
+    // The next usable source after this one (or this one again).
+    size_t pick = n;
+    for (size_t k = 1; k <= n; ++k) {
+      size_t c = (current + k) % n;
+      if (!dropped[c] && failures[c] <= options_.max_stream_retries) {
+        pick = c;
+        break;
+      }
+    }
+    if (pick == n) {
+      bool all_dropped = std::all_of(dropped.begin(), dropped.end(), [](bool d) { return d; });
+      if (all_dropped) return last_error;
+      return WithResultCode(
+          absl::UnavailableError(absl::StrCat(
+              "download of ", sha, " stopped at chunk ", next, " of ", total, " after ",
+              failures[current], " attempts without progress: ", last_error.message())),
+          v1::DOWNLOAD_SERVER_UNAVAILABLE);
+    }
+    current = pick;
+    if (failures[current] > 0) {
+      absl::Duration wait = options_.retry_backoff * (1 << std::min(failures[current] - 1, 6));
+      options_.sleep(std::min(wait, absl::Seconds(30)));
+    }
   }
 
   struct stat st;

@@ -5,9 +5,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "sdk/device/chunk_source.h"
+#include "sdk/device/http_chunk_source.h"
 #include "sdk/device/state_store.h"
 #include "updraft/v1/download.grpc.pb.h"
 
@@ -22,31 +25,45 @@ struct DownloadProgressInfo {
   int64_t bytes_total = 0;
 };
 
-// Fetches one artifact over Download.Fetch into
-// `<state_dir>/downloads/<sha256>.part` and, once complete and verified,
-// renames it to `<state_dir>/downloads/<sha256>`.
+// Fetches one artifact into `<state_dir>/downloads/<sha256>.part` and, once
+// complete and verified, renames it to `<state_dir>/downloads/<sha256>`.
+// The bytes come from the download service over Download.Fetch and, as
+// fallbacks, from the plain HTTP(S) URLs of the offer (a CDN or a web server
+// in front of the artifact volume; see ChunkSource).
 //
 // Trust comes only from the manifest the catalog offered (the release
-// metadata; signing it comes with the catalog issue), never from the download server: each chunk must have the
-// expected index, offset and SHA-256, and the whole file the manifest's size
-// and SHA-256. A chunk that does not match is discarded and the download
-// fails with DATA_LOSS (PACKAGE_VALIDATION_FAILED). Every verified chunk is
-// written, fdatasync'ed and then recorded in the StateStore, so a dropped
-// stream, a restart or a reboot resumes from the last good chunk: the part
-// file is re-verified against the manifest up to the recorded count and
-// truncated there. A dropped stream is retried (with backoff) up to
-// `max_stream_retries` times in a row without progress.
+// metadata), never from a source: each chunk must have the expected index,
+// offset, length and SHA-256, whichever source served it. A chunk that does
+// not match is discarded and the download fails with DATA_LOSS
+// (PACKAGE_VALIDATION_FAILED). Every verified chunk is written to the part
+// file at once; the file is fdatasync'ed and the progress recorded in the
+// StateStore every `sync_interval_bytes` (and at the end). A dropped stream,
+// a restart or a reboot resumes from the last good chunk: every whole chunk
+// in the part file is re-verified against the manifest (recorded or not;
+// bytes lost or torn by a power cut fail the check) and the file truncated
+// after the last good one, so a cut re-fetches at most the chunk that was in
+// flight. The complete file must have the manifest's size and SHA-256.
+//
+// Sources are tried in order (gRPC first). A source failing without
+// progress hands over at once to the next one; one that failed before is
+// retried after a backoff; a source that cannot serve the artifact at all
+// (e.g. 404) is dropped for this download. The download gives up when every
+// source has failed `max_stream_retries` + 1 times in a row without
+// progress, or when the download service refuses the device's token.
 //
 // Errors carry a SCOMO result code (result_code.h): 1407 for content that
 // does not match the manifest, 1403 when the server rejects the device's
-// token, 1500 for other server errors, 1501 when the server stays
+// token, 1500 for other server errors, 1501 when the sources stay
 // unreachable, 1402/1404 for local write failures. Not thread-safe.
 class Downloader {
  public:
   struct Options {
-    // Not owned.
+    // The download service; not owned. May be null when every fetch names
+    // HTTP sources.
     v1::Download::StubInterface* stub = nullptr;
     StateStore* state = nullptr;
+    // How HTTP(S) sources are reached.
+    HttpSourceOptions http;
     int max_stream_retries = 3;
     // First wait before a retry; doubles per consecutive failure, capped at
     // 30 seconds.
@@ -54,16 +71,26 @@ class Downloader {
     // How to wait; absl::SleepFor by default. Tests record instead.
     std::function<void(absl::Duration)> sleep;
     absl::Duration stream_deadline = absl::Hours(1);
+    // Durability checkpoints: fdatasync and a progress record at least
+    // every this many bytes (0: after every chunk).
+    int64_t sync_interval_bytes = int64_t{8} << 20;
     std::function<void(const DownloadProgressInfo&)> on_progress;
   };
 
   static absl::StatusOr<std::unique_ptr<Downloader>> Create(Options options);
 
   // Downloads (or resumes, or finds already complete) the artifact described
-  // by `manifest` for `release_id`; returns the complete file's path.
+  // by `manifest` for `release_id` from the download service and then the
+  // `http_urls`; returns the complete file's path.
   absl::StatusOr<std::string> Fetch(const std::string& release_id,
                                     const v1::ArtifactManifest& manifest,
-                                    const std::string& access_token);
+                                    const std::string& access_token,
+                                    const std::vector<std::string>& http_urls = {});
+
+  // The same from the given sources, in order of preference.
+  absl::StatusOr<std::string> FetchFrom(const std::string& release_id,
+                                        const v1::ArtifactManifest& manifest,
+                                        std::vector<std::unique_ptr<ChunkSource>> sources);
 
   // Deletes the artifact, its partial download and its progress record.
   absl::Status Discard(const std::string& sha256);

@@ -102,8 +102,8 @@ TEST_F(DownloaderTest, TamperedChunkIsDataLossAndDiscarded) {
   auto d = NewDownloader();
   auto path = d->Fetch("r_1", manifest_, "tok");
   ASSERT_EQ(path.status().code(), absl::StatusCode::kDataLoss) << path.status();
-  EXPECT_EQ(path.status().message(),
-            absl::StrCat("chunk 3 of ", manifest_.sha256(), " does not match the release manifest"));
+  EXPECT_EQ(path.status().message(), absl::StrCat("chunk 3 of ", manifest_.sha256(),
+                                                  " does not match the release manifest"));
   EXPECT_EQ(ResultCodeOf(path.status(), v1::RESULT_CODE_UNSPECIFIED),
             v1::PACKAGE_VALIDATION_FAILED);
   EXPECT_FALSE(PathExists(d->ArtifactPath(manifest_.sha256())));
@@ -167,6 +167,19 @@ TEST_F(DownloaderTest, RebootTruncatesUnrecordedAndCorruptBytes) {
   EXPECT_THAT(service_.requested_offsets(), ElementsAre(0, 3 * kChunk));
 }
 
+TEST_F(DownloaderTest, GoodChunksWrittenAfterTheLastCheckpointAreKept) {
+  // A process killed between checkpoints: 5 chunks and half of the sixth on
+  // disk, no progress recorded. The resume verifies them and asks for chunk 5.
+  ASSERT_TRUE(MakeDirectories(absl::StrCat(state_dir_, "/downloads")).ok());
+  std::string part = absl::StrCat(state_dir_, "/downloads/", manifest_.sha256(), ".part");
+  ASSERT_TRUE(WriteFileAtomically(part, data_.substr(0, 5 * kChunk + 400)).ok());
+  auto d = NewDownloader();
+  auto path = d->Fetch("r_1", manifest_, "tok");
+  ASSERT_TRUE(path.ok()) << path.status();
+  EXPECT_EQ(testutil::ReadOrMissing(*path), data_);
+  EXPECT_THAT(service_.requested_offsets(), ElementsAre(5 * kChunk));
+}
+
 TEST_F(DownloaderTest, GivesUpAfterBoundedRetriesWithoutProgress) {
   service_.DropAfter(0, 100);
   auto d = NewDownloader(/*retries=*/2);
@@ -226,6 +239,127 @@ TEST_F(DownloaderTest, EmptyArtifact) {
   auto path = d->Fetch("r_1", testutil::MakeManifest("", kChunk), "tok");
   ASSERT_TRUE(path.ok()) << path.status();
   EXPECT_EQ(testutil::ReadOrMissing(*path), "");
+}
+
+// A scripted ChunkSource: serves `data` from the asked chunk, stopping
+// after `chunks` chunks (then returning `end`), flipping a byte of chunk
+// `tamper`.
+class ScriptedSource : public ChunkSource {
+ public:
+  ScriptedSource(std::string name, std::string data, absl::Status end, int chunks = 1 << 30,
+                 int tamper = -1, std::vector<uint32_t>* log = nullptr)
+      : name_(std::move(name)),
+        data_(std::move(data)),
+        end_(std::move(end)),
+        chunks_(chunks),
+        tamper_(tamper),
+        log_(log) {}
+  std::string name() const override { return name_; }
+  absl::Status Stream(const v1::ArtifactManifest& m, uint32_t first, Sink sink) override {
+    if (log_ != nullptr) log_->push_back(first);
+    int sent = 0;
+    for (uint32_t i = first; static_cast<int64_t>(i) * m.chunk_size() < m.size(); ++i) {
+      if (sent++ == chunks_) return end_;
+      std::string chunk = data_.substr(static_cast<size_t>(i) * m.chunk_size(), m.chunk_size());
+      if (static_cast<int>(i) == tamper_) chunk[0] ^= 1;
+      absl::Status s = sink(i, static_cast<int64_t>(i) * m.chunk_size(), chunk);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string name_;
+  std::string data_;
+  absl::Status end_;
+  int chunks_;
+  int tamper_;
+  std::vector<uint32_t>* log_;
+};
+
+TEST_F(DownloaderTest, FallsBackToTheNextSourceAtOnceAndResumesThere) {
+  auto d = NewDownloader();
+  std::vector<uint32_t> grpc_log, http_log;
+  std::vector<std::unique_ptr<ChunkSource>> sources;
+  // gRPC serves 3 chunks then drops; the HTTP source goes on from chunk 3.
+  sources.push_back(std::make_unique<ScriptedSource>(
+      "grpc", data_, absl::UnavailableError("connection reset"), 3, -1, &grpc_log));
+  sources.push_back(
+      std::make_unique<ScriptedSource>("http", data_, absl::OkStatus(), 1 << 30, -1, &http_log));
+  auto path = d->FetchFrom("r_1", manifest_, std::move(sources));
+  ASSERT_TRUE(path.ok()) << path.status();
+  EXPECT_EQ(testutil::ReadOrMissing(*path), data_);
+  EXPECT_THAT(grpc_log, ElementsAre(0));
+  EXPECT_THAT(http_log, ElementsAre(3));
+  EXPECT_TRUE(sleeps_.empty());  // a fresh source needs no backoff
+}
+
+TEST_F(DownloaderTest, SourceThatCannotServeIsDroppedAndTheLastErrorReturned) {
+  auto d = NewDownloader();
+  std::vector<uint32_t> grpc_log;
+  std::vector<std::unique_ptr<ChunkSource>> sources;
+  sources.push_back(std::make_unique<ScriptedSource>("grpc", data_, absl::UnavailableError("down"),
+                                                     0, -1, &grpc_log));
+  sources.push_back(std::make_unique<ScriptedSource>("http://cdn/x", data_,
+                                                     absl::NotFoundError("answered 404"), 0));
+  auto path = d->FetchFrom("r_1", manifest_, std::move(sources));
+  EXPECT_EQ(path.status().code(), absl::StatusCode::kUnavailable) << path.status();
+  EXPECT_EQ(ResultCodeOf(path.status(), v1::RESULT_CODE_UNSPECIFIED),
+            v1::DOWNLOAD_SERVER_UNAVAILABLE);
+  // The 404 source is not asked again; gRPC gets its 1 + 3 retries.
+  EXPECT_EQ(grpc_log.size(), 4u);
+  EXPECT_EQ(sleeps_.size(), 3u);
+
+  std::vector<std::unique_ptr<ChunkSource>> only_missing;
+  only_missing.push_back(std::make_unique<ScriptedSource>("http://cdn/x", data_,
+                                                          absl::NotFoundError("answered 404"), 0));
+  path = d->FetchFrom("r_1", manifest_, std::move(only_missing));
+  EXPECT_EQ(path.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ResultCodeOf(path.status(), v1::RESULT_CODE_UNSPECIFIED), v1::DOWNLOAD_SERVER_ERROR);
+}
+
+TEST_F(DownloaderTest, CorruptChunkFromAFallbackSourceIsNeverAccepted) {
+  auto d = NewDownloader();
+  std::vector<std::unique_ptr<ChunkSource>> sources;
+  sources.push_back(
+      std::make_unique<ScriptedSource>("grpc", data_, absl::UnavailableError("down"), 2));
+  sources.push_back(std::make_unique<ScriptedSource>("http", data_, absl::OkStatus(), 1 << 30, 5));
+  auto path = d->FetchFrom("r_1", manifest_, std::move(sources));
+  ASSERT_EQ(path.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ResultCodeOf(path.status(), v1::RESULT_CODE_UNSPECIFIED),
+            v1::PACKAGE_VALIDATION_FAILED);
+  EXPECT_EQ(FileSize(d->PartPath(manifest_.sha256())), 5 * kChunk);
+  EXPECT_EQ(RecordedChunks(), 5u);
+}
+
+TEST_F(DownloaderTest, RefusedTokenEndsTheDownloadWithoutFallback) {
+  auto d = NewDownloader();
+  std::vector<uint32_t> http_log;
+  std::vector<std::unique_ptr<ChunkSource>> sources;
+  sources.push_back(std::make_unique<ScriptedSource>(
+      "the download service", data_, absl::PermissionDeniedError("not offered"), 0));
+  sources.push_back(
+      std::make_unique<ScriptedSource>("http", data_, absl::OkStatus(), 1 << 30, -1, &http_log));
+  auto path = d->FetchFrom("r_1", manifest_, std::move(sources));
+  EXPECT_EQ(path.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(path.status().message(), absl::StrCat("the download service refused artifact ",
+                                                  manifest_.sha256(), ": not offered"));
+  EXPECT_EQ(ResultCodeOf(path.status(), v1::RESULT_CODE_UNSPECIFIED),
+            v1::DOWNLOAD_AUTHENTICATION_FAILED);
+  EXPECT_TRUE(http_log.empty());
+}
+
+TEST_F(DownloaderTest, FetchNeedsAUsableSource) {
+  Downloader::Options options;
+  auto state = StateStore::Open(state_dir_);
+  ASSERT_TRUE(state.ok());
+  options.state = state->get();
+  auto d = Downloader::Create(std::move(options));
+  ASSERT_TRUE(d.ok());
+  auto path = (*d)->Fetch("r_1", manifest_, "tok", {"http://cdn.example/x"});
+  EXPECT_EQ(path.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(path.status().message()),
+              ::testing::HasSubstr("must start with https://"));
 }
 
 }  // namespace

@@ -65,8 +65,14 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
                                                          .list = s->revocations_.get(),
                                                          .clock = clock,
                                                          .logger = options.logger}));
+    UPDRAFT_ASSIGN_OR_RETURN(s->redis_, RedisClient::Create(*options.redis));
+    UPDRAFT_ASSIGN_OR_RETURN(
+        s->grants_, RedisDownloadGrantWriter::Create({.redis = s->redis_.get(),
+                                                      .key_prefix = options.redis_key_prefix,
+                                                      .ttl = options.download_grant_ttl}));
   } else {
-    options.logger->Warning("no --redis: token revocations are not enforced");
+    options.logger->Warning(
+        "no --redis: token revocations are not enforced and no download grants are written");
   }
   s->verifier_ = std::make_unique<TokenVerifier>(
       TokenVerifier::Options{.keys = keys,
@@ -90,6 +96,8 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
                               .public_download_target = options.public_download_target.empty()
                                                             ? options.download_address
                                                             : options.public_download_target,
+                              .public_http_base = options.public_http_base,
+                              .grants = s->grants_.get(),
                               .logger = options.logger}));
   s->admin_api_ =
       std::make_unique<GrpcCatalogAdmin>(s->service_.get(), s->operator_verifier_.get());

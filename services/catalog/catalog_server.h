@@ -19,6 +19,7 @@
 #include "common/token.h"
 #include "services/catalog/catalog_service.h"
 #include "services/catalog/catalog_store.h"
+#include "services/catalog/download_grant_writer.h"
 #include "services/catalog/grpc_catalog_service.h"
 #include "services/catalog/manifest_source.h"
 
@@ -45,6 +46,12 @@ class CatalogServer {
     std::string auth_address;
     // Download target put in offers for devices; empty means download_address.
     std::string public_download_target;
+    // Base URL of the web server or CDN in front of the artifact volume;
+    // empty: offers name no HTTP source (see CatalogService::Options).
+    std::string public_http_base;
+    // How long an offer lets the device fetch the artifact (grants in Redis,
+    // written only when `redis` is set).
+    absl::Duration download_grant_ttl = absl::Hours(6);
     // When set, token keys come from here instead of the auth service.
     PublicKeySource* key_source_override = nullptr;
     // TLS of the listener and of the channels to download and auth; empty:
@@ -84,6 +91,8 @@ class CatalogServer {
   std::unique_ptr<OperatorTokenSource> credentials_;
   std::unique_ptr<RevocationList> revocations_;
   std::unique_ptr<RedisRevocationFeed> revocation_feed_;
+  std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<RedisDownloadGrantWriter> grants_;
   std::unique_ptr<TokenVerifier> verifier_;
   std::unique_ptr<TokenVerifier> operator_verifier_;
   std::unique_ptr<CatalogService> service_;

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
 #include "common/semver.h"
@@ -81,6 +82,16 @@ absl::StatusOr<std::unique_ptr<CatalogService>> CatalogService::Create(Options o
   }
   if (options.public_download_target.empty()) {
     return absl::InvalidArgumentError("CatalogService needs a public download target");
+  }
+  while (!options.public_http_base.empty() && options.public_http_base.back() == '/') {
+    options.public_http_base.pop_back();
+  }
+  if (!options.public_http_base.empty() &&
+      !absl::StartsWith(options.public_http_base, "https://") &&
+      !absl::StartsWith(options.public_http_base, "http://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("public_http_base must start with https:// or http://, got \"",
+                     options.public_http_base, "\""));
   }
   if (options.max_history < 1) {
     return absl::InvalidArgumentError("CatalogService max_history must be positive");
@@ -183,6 +194,17 @@ absl::StatusOr<v1::CheckForUpdatesResponse> CatalogService::CheckForUpdates(
     *offer->mutable_release() = *by_id.at(o.release_id);
     offer->set_installed_version(o.installed_version);
     offer->set_download_target(options_.public_download_target);
+    if (!options_.public_http_base.empty()) {
+      offer->add_http_urls(absl::StrCat(options_.public_http_base, "/objects/",
+                                        offer->release().artifact().sha256()));
+    }
+  }
+  if (options_.grants != nullptr && response.offers_size() > 0) {
+    std::vector<std::string> shas;
+    for (const v1::Offer& offer : response.offers()) {
+      shas.push_back(offer.release().artifact().sha256());
+    }
+    UPDRAFT_RETURN_IF_ERROR(options_.grants->Grant(device_id, shas));
   }
   if (options_.logger != nullptr && !decision.unknown.empty()) {
     for (const DeviceComponent& c : decision.unknown) {

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/logger.h"
 #include "services/catalog/catalog_store.h"
+#include "services/catalog/download_grant_writer.h"
 #include "services/catalog/manifest_source.h"
 #include "updraft/v1/catalog.pb.h"
 
@@ -25,6 +26,13 @@ class CatalogService {
     const Clock* clock = nullptr;
     // Where devices fetch artifacts; copied into every Offer.
     std::string public_download_target;
+    // Base URL of a web server or CDN serving the artifact volume's
+    // objects/ directory (e.g. "https://cdn.example/updraft"); when set,
+    // every Offer also names "<base>/objects/<sha256>" in http_urls.
+    std::string public_http_base;
+    // Optional; records each offered artifact for the device, so the
+    // download service lets it fetch exactly those.
+    DownloadGrantWriter* grants = nullptr;
     // Optional; unknown inventory components are logged at debug level.
     Logger* logger = nullptr;
     // Report history returned by GetDeviceState.

@@ -439,5 +439,55 @@ TEST(CatalogServiceMockTest, StoreErrorsPassThrough) {
               StatusIs(absl::StatusCode::kUnavailable, "download service unavailable"));
 }
 
+// Records grants; fails when told to.
+class RecordingGrantWriter : public DownloadGrantWriter {
+ public:
+  absl::Status Grant(const std::string& device_id,
+                     const std::vector<std::string>& sha256s) override {
+    if (!fail.ok()) return fail;
+    for (const std::string& sha : sha256s) granted.push_back(device_id + ":" + sha);
+    return absl::OkStatus();
+  }
+  std::vector<std::string> granted;
+  absl::Status fail;
+};
+
+TEST_F(CatalogServiceTest, OffersGrantTheArtifactAndNameTheHttpSource) {
+  RecordingGrantWriter grants;
+  auto service = CatalogService::Create({.store = &store_,
+                                         .manifests = &manifests_,
+                                         .clock = &clock_,
+                                         .public_download_target = "dl.example:443",
+                                         .public_http_base = "https://cdn.example/updraft/",
+                                         .grants = &grants});
+  ASSERT_TRUE(service.ok()) << service.status();
+  auto nothing = (*service)->CheckForUpdates("dev-1", v1::CheckForUpdatesRequest());
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_TRUE(grants.granted.empty());
+
+  v1::Release v1_0 = Publish("1.0.0");
+  auto offers = (*service)->CheckForUpdates("dev-1", v1::CheckForUpdatesRequest());
+  ASSERT_TRUE(offers.ok()) << offers.status();
+  ASSERT_EQ(offers->offers_size(), 1);
+  EXPECT_THAT(offers->offers(0).http_urls(),
+              ::testing::ElementsAre("https://cdn.example/updraft/objects/" + kSha1));
+  EXPECT_THAT(grants.granted, ::testing::ElementsAre("dev-1:" + kSha1));
+
+  // Without a way to grant access the offer would be useless: the check fails.
+  grants.fail = absl::UnavailableError("cannot record download grants: redis down");
+  EXPECT_THAT((*service)->CheckForUpdates("dev-1", v1::CheckForUpdatesRequest()).status(),
+              StatusIs(absl::StatusCode::kUnavailable, "cannot record download grants"));
+}
+
+TEST_F(CatalogServiceTest, PublicHttpBaseMustBeAUrl) {
+  EXPECT_THAT(CatalogService::Create({.store = &store_,
+                                      .manifests = &manifests_,
+                                      .clock = &clock_,
+                                      .public_download_target = "dl.example:443",
+                                      .public_http_base = "cdn.example"})
+                  .status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "public_http_base"));
+}
+
 }  // namespace
 }  // namespace updraft::catalog

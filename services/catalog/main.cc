@@ -24,8 +24,14 @@ ABSL_FLAG(std::string, auth_address, "127.0.0.1:7401",
           "Auth service address, asked for token verification keys.");
 ABSL_FLAG(std::string, public_download_target, "",
           "Download target sent to devices in offers; empty means --download_address.");
+ABSL_FLAG(std::string, public_http_base, "",
+          "Base URL of a web server or CDN serving the download service's artifact volume "
+          "(objects/<sha256>); offers then name it as an HTTP source. Empty: none.");
+ABSL_FLAG(absl::Duration, download_grant_ttl, absl::Hours(6),
+          "How long an offer lets the device fetch its artifact from the download service.");
 ABSL_FLAG(std::string, redis, "127.0.0.1:63799",
-          "Redis (host:port) carrying auth's token revocations; empty: not enforced.");
+          "Redis (host:port) carrying auth's token revocations and the download grants the "
+          "catalog writes; empty: neither.");
 ABSL_FLAG(std::string, redis_key_prefix, "updraft:", "Prefix of auth's Redis keys and channels.");
 ABSL_FLAG(std::string, api_key_file, "",
           "API key file (role viewer) the catalog logs in with to fetch manifests from the "
@@ -57,6 +63,8 @@ int main(int argc, char** argv) {
       .download_address = absl::GetFlag(FLAGS_download_address),
       .auth_address = absl::GetFlag(FLAGS_auth_address),
       .public_download_target = absl::GetFlag(FLAGS_public_download_target),
+      .public_http_base = absl::GetFlag(FLAGS_public_http_base),
+      .download_grant_ttl = absl::GetFlag(FLAGS_download_grant_ttl),
       .tls = updraft::TlsOptionsFromFlags(),
       .redis = redis,
       .redis_key_prefix = absl::GetFlag(FLAGS_redis_key_prefix),

@@ -1,6 +1,7 @@
 #ifndef UPDRAFT_SERVICES_DOWNLOAD_ARTIFACT_STORE_H_
 #define UPDRAFT_SERVICES_DOWNLOAD_ARTIFACT_STORE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -8,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "updraft/v1/common.pb.h"
 
 namespace updraft::download {
@@ -22,6 +24,21 @@ class ArtifactReader {
   // OUT_OF_RANGE when offset < 0, length < 0 or offset > size(); DATA_LOSS
   // when the stored bytes are shorter than size().
   virtual absl::Status ReadAt(int64_t offset, int64_t length, std::string* out) = 0;
+  // Reads exactly out.size() bytes at `offset` straight into `out` (the
+  // download path reads into the outgoing message this way). OUT_OF_RANGE
+  // when they are not all within [0, size()); DATA_LOSS as ReadAt. The
+  // default copies through ReadAt; stores override it to avoid the copy.
+  virtual absl::Status ReadInto(int64_t offset, absl::Span<char> out) {
+    std::string buffer;
+    if (offset < 0 || static_cast<int64_t>(out.size()) > size() - offset) {
+      return absl::OutOfRangeError("read outside the artifact");
+    }
+    absl::Status s = ReadAt(offset, static_cast<int64_t>(out.size()), &buffer);
+    if (!s.ok()) return s;
+    if (buffer.size() != out.size()) return absl::DataLossError("short read");
+    std::copy(buffer.begin(), buffer.end(), out.begin());
+    return absl::OkStatus();
+  }
 };
 
 // One upload in progress. Bytes are staged out of sight; Commit makes the

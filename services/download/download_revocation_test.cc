@@ -32,6 +32,8 @@ class DownloadRevocationTest : public ::testing::Test {
     options.key_source_override = &keys_;
     options.redis = env_->redis_options();
     options.redis_key_prefix = env_->redis_prefix();
+    // Grants are tested in redis_download_grants_test and tests/download_test.
+    options.enforce_download_grants = false;
     options.clock = &clock_;
     auto server = DownloadServer::Create(options);
     ASSERT_TRUE(server.ok()) << server.status();

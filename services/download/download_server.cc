@@ -47,8 +47,15 @@ absl::StatusOr<std::unique_ptr<DownloadServer>> DownloadServer::Create(Options o
                                                          .list = s->revocations_.get(),
                                                          .clock = options.clock,
                                                          .logger = options.logger}));
+    if (options.enforce_download_grants) {
+      UPDRAFT_ASSIGN_OR_RETURN(s->redis_, RedisClient::Create(*options.redis));
+      UPDRAFT_ASSIGN_OR_RETURN(s->grants_,
+                               RedisDownloadGrants::Create({.redis = s->redis_.get(),
+                                                            .key_prefix = options.redis_key_prefix,
+                                                            .clock = options.clock}));
+    }
   } else if (options.logger != nullptr) {
-    options.logger->Warning("no --redis: token revocations are not enforced");
+    options.logger->Warning("no --redis: token revocations and download grants are not enforced");
   }
   s->verifier_ = std::make_unique<TokenVerifier>(
       TokenVerifier::Options{.keys = keys,
@@ -69,6 +76,8 @@ absl::StatusOr<std::unique_ptr<DownloadServer>> DownloadServer::Create(Options o
   service_options.verifier = s->verifier_.get();
   service_options.max_artifact_bytes = options.max_artifact_bytes;
   service_options.default_chunk_size = options.default_chunk_size;
+  service_options.grants = s->grants_.get();
+  service_options.max_fetches_per_device = options.max_fetches_per_device;
   service_options.logger = options.logger;
   UPDRAFT_ASSIGN_OR_RETURN(s->service_, DownloadService::Create(service_options));
   s->grpc_service_ = std::make_unique<GrpcDownloadService>(

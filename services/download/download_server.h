@@ -19,12 +19,14 @@
 #include "services/download/download_service.h"
 #include "services/download/fs_artifact_store.h"
 #include "services/download/grpc_download_service.h"
+#include "services/download/redis_download_grants.h"
 
 namespace updraft::download {
 
 // The download service wired up and serving: artifact volume, device and
 // operator token verification with auth's published keys and the Redis
-// revocation feed, the gRPC endpoint and /metrics.
+// revocation feed, the download grants the catalog writes to Redis, the
+// gRPC endpoint and /metrics.
 // Used by main.cc and by integration tests.
 class DownloadServer {
  public:
@@ -48,6 +50,11 @@ class DownloadServer {
     Logger* logger = nullptr;
     int64_t max_artifact_bytes = int64_t{2} << 30;
     uint32_t default_chunk_size = kDefaultChunkSize;
+    // Fetch streams one device may have open at once on this replica.
+    int max_fetches_per_device = 2;
+    // With `redis` set, a device may fetch only artifacts the catalog offered
+    // to it (grants in Redis); false, or no Redis: any artifact (tests).
+    bool enforce_download_grants = true;
   };
 
   static absl::StatusOr<std::unique_ptr<DownloadServer>> Create(Options options);
@@ -67,6 +74,8 @@ class DownloadServer {
   std::unique_ptr<PublicKeySource> auth_keys_;
   std::unique_ptr<RevocationList> revocations_;
   std::unique_ptr<RedisRevocationFeed> revocation_feed_;
+  std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<RedisDownloadGrants> grants_;
   std::unique_ptr<TokenVerifier> verifier_;
   std::unique_ptr<TokenVerifier> operator_verifier_;
   std::unique_ptr<DownloadService> service_;

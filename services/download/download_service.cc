@@ -1,5 +1,6 @@
 #include "services/download/download_service.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -92,21 +93,44 @@ absl::StatusOr<v1::ArtifactManifest> UploadSession::Complete() {
   return manifest;
 }
 
-absl::StatusOr<bool> FetchStream::Next(v1::Chunk* chunk) {
+FetchStream::~FetchStream() { service_->Release(device_id_); }
+
+absl::StatusOr<bool> FetchStream::NextInto(
+    absl::FunctionRef<absl::Span<char>(const ChunkRef&)> place) {
   if (next_index_ >= ChunkCount(manifest_)) return false;
-  const int64_t offset = next_index_ * manifest_.chunk_size();
-  UPDRAFT_RETURN_IF_ERROR(reader_->ReadAt(offset, manifest_.chunk_size(), chunk->mutable_data()));
-  chunk->set_index(static_cast<uint32_t>(next_index_));
-  chunk->set_offset(offset);
-  chunk->set_sha256(manifest_.chunk_sha256(static_cast<int>(next_index_)));
+  ChunkRef ref;
+  ref.index = static_cast<uint32_t>(next_index_);
+  ref.offset = next_index_ * manifest_.chunk_size();
+  ref.length =
+      static_cast<size_t>(std::min<int64_t>(manifest_.chunk_size(), manifest_.size() - ref.offset));
+  ref.sha256 = &manifest_.chunk_sha256(static_cast<int>(next_index_));
+  absl::Span<char> out = place(ref);
+  if (out.size() != ref.length) {
+    return absl::InternalError(
+        absl::StrCat("chunk buffer of ", out.size(), " bytes for a chunk of ", ref.length));
+  }
+  UPDRAFT_RETURN_IF_ERROR(reader_->ReadInto(ref.offset, out));
   ++next_index_;
   return true;
+}
+
+absl::StatusOr<bool> FetchStream::Next(v1::Chunk* chunk) {
+  return NextInto([chunk](const ChunkRef& ref) {
+    chunk->set_index(ref.index);
+    chunk->set_offset(ref.offset);
+    chunk->set_sha256(*ref.sha256);
+    chunk->mutable_data()->resize(ref.length);
+    return absl::MakeSpan(chunk->mutable_data()->data(), ref.length);
+  });
 }
 
 absl::StatusOr<std::unique_ptr<DownloadService>> DownloadService::Create(Options options) {
   if (options.store == nullptr) return absl::InvalidArgumentError("Options.store must be set");
   if (options.verifier == nullptr) {
     return absl::InvalidArgumentError("Options.verifier must be set");
+  }
+  if (options.max_fetches_per_device < 1) {
+    return absl::InvalidArgumentError("Options.max_fetches_per_device must be positive");
   }
   if (options.max_artifact_bytes < 1) {
     return absl::InvalidArgumentError("Options.max_artifact_bytes must be positive");
@@ -158,12 +182,46 @@ absl::StatusOr<v1::ArtifactManifest> DownloadService::GetManifest(absl::string_v
   return options_.store->GetManifest(sha256_hex);
 }
 
+absl::Status DownloadService::Acquire(const std::string& device_id) {
+  absl::MutexLock lock(&mu_);
+  int& n = active_[device_id];
+  if (n >= options_.max_fetches_per_device) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("device ", device_id, " already has ", n, " downloads in progress (limit ",
+                     options_.max_fetches_per_device, "); finish or cancel one first"));
+  }
+  ++n;
+  ++active_total_;
+  return absl::OkStatus();
+}
+
+void DownloadService::Release(const std::string& device_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = active_.find(device_id);
+  if (it == active_.end()) return;
+  --active_total_;
+  if (--it->second <= 0) active_.erase(it);
+}
+
+int DownloadService::active_fetches() const {
+  absl::MutexLock lock(&mu_);
+  return active_total_;
+}
+
 absl::StatusOr<std::unique_ptr<FetchStream>> DownloadService::Fetch(absl::string_view device_id,
                                                                     absl::string_view sha256_hex,
                                                                     int64_t offset) {
   if (device_id.empty()) return absl::InvalidArgumentError("device_id must be set");
   UPDRAFT_RETURN_IF_ERROR(CheckSha(sha256_hex, "sha256"));
   UPDRAFT_ASSIGN_OR_RETURN(v1::ArtifactManifest manifest, options_.store->GetManifest(sha256_hex));
+  if (options_.grants != nullptr) {
+    UPDRAFT_ASSIGN_OR_RETURN(bool granted, options_.grants->IsGranted(device_id, sha256_hex));
+    if (!granted) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("artifact ", sha256_hex, " was not offered to device ", device_id,
+                       " (or the offer is too old); ask the catalog for updates first"));
+    }
+  }
   if (offset < 0 || offset > manifest.size()) {
     return absl::OutOfRangeError(absl::StrCat("offset ", offset, " is outside artifact ",
                                               sha256_hex, " of ", manifest.size(), " bytes"));
@@ -181,14 +239,16 @@ absl::StatusOr<std::unique_ptr<FetchStream>> DownloadService::Fetch(absl::string
   }
   const int64_t first_index =
       offset == manifest.size() ? ChunkCount(manifest) : offset / manifest.chunk_size();
+  std::string device(device_id);
+  UPDRAFT_RETURN_IF_ERROR(Acquire(device));
   if (options_.logger != nullptr) {
     options_.logger->Log(Logger::Level::kDebug, "fetch started",
-                         {{"device_id", std::string(device_id)},
+                         {{"device_id", device},
                           {"sha256", std::string(sha256_hex)},
                           {"offset", absl::StrCat(offset)}});
   }
-  return std::unique_ptr<FetchStream>(
-      new FetchStream(std::move(manifest), std::move(reader), first_index));
+  return std::unique_ptr<FetchStream>(new FetchStream(this, std::move(device), std::move(manifest),
+                                                      std::move(reader), first_index));
 }
 
 }  // namespace updraft::download

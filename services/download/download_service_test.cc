@@ -314,7 +314,7 @@ TEST_F(DownloadServiceTest, FetchSendsTheManifestsChunkHash) {
   manifest.add_chunk_sha256("recorded-hash-1");
   auto reader = std::make_unique<MockArtifactReader>();
   EXPECT_CALL(*reader, size()).WillRepeatedly(Return(5000));
-  EXPECT_CALL(*reader, ReadAt(4096, 4096, _)).WillOnce([](int64_t, int64_t, std::string* out) {
+  EXPECT_CALL(*reader, ReadAt(4096, 904, _)).WillOnce([](int64_t, int64_t, std::string* out) {
     *out = std::string(904, 'd');
     return absl::OkStatus();
   });
@@ -400,6 +400,84 @@ TEST_F(DownloadServiceTest, StoreLookupFailureIsPassedOn) {
   EXPECT_EQ(service->BeginUpload(Header("x")).status().code(), absl::StatusCode::kUnavailable);
 }
 
+TEST_F(DownloadServiceTest, FetchNeedsAGrantForTheDeviceAndArtifact) {
+  const std::string data = TestData(10000);
+  auto manifest = *Upload(Header(data), data);
+  MockDownloadGrants grants;
+  DownloadService::Options options;
+  options.store = store_.get();
+  options.verifier = &verifier_;
+  options.grants = &grants;
+  auto service = *DownloadService::Create(options);
+  EXPECT_CALL(grants, IsGranted(absl::string_view("dev-1"), absl::string_view(manifest.sha256())))
+      .WillOnce(Return(true));
+  EXPECT_CALL(grants, IsGranted(absl::string_view("dev-2"), absl::string_view(manifest.sha256())))
+      .WillOnce(Return(false))
+      .WillOnce(Return(absl::UnavailableError("cannot read download grants: down")));
+  EXPECT_TRUE(service->Fetch("dev-1", manifest.sha256(), 0).ok());
+  auto denied = service->Fetch("dev-2", manifest.sha256(), 0);
+  EXPECT_EQ(denied.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(denied.status().message(),
+            absl::StrCat("artifact ", manifest.sha256(),
+                         " was not offered to device dev-2 (or the offer is too old); ask the "
+                         "catalog for updates first"));
+  EXPECT_EQ(service->Fetch("dev-2", manifest.sha256(), 0).status().code(),
+            absl::StatusCode::kUnavailable);
+  // An unknown artifact is NOT_FOUND before any grant is looked up.
+  EXPECT_EQ(service->Fetch("dev-2", std::string(64, 'e'), 0).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(DownloadServiceTest, ConcurrentFetchesPerDeviceAreLimited) {
+  const std::string data = TestData(10000);
+  auto manifest = *Upload(Header(data), data);
+  DownloadService::Options options;
+  options.store = store_.get();
+  options.verifier = &verifier_;
+  options.max_fetches_per_device = 2;
+  auto service = *DownloadService::Create(options);
+  auto first = service->Fetch("dev-1", manifest.sha256(), 0);
+  auto second = service->Fetch("dev-1", manifest.sha256(), 4096);
+  ASSERT_TRUE(first.ok() && second.ok());
+  auto third = service->Fetch("dev-1", manifest.sha256(), 0);
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(third.status().message(),
+            "device dev-1 already has 2 downloads in progress (limit 2); finish or cancel one "
+            "first");
+  // Refused fetches take no slot; other devices have their own.
+  EXPECT_TRUE(service->Fetch("dev-2", manifest.sha256(), 0).ok());
+  EXPECT_EQ(service->active_fetches(), 2);
+  first->reset();
+  EXPECT_EQ(service->active_fetches(), 1);
+  EXPECT_TRUE(service->Fetch("dev-1", manifest.sha256(), 0).ok());
+}
+
+TEST_F(DownloadServiceTest, NextIntoReadsIntoTheCallersBuffer) {
+  const std::string data = TestData(10000);
+  auto manifest = *Upload(Header(data), data);
+  auto stream = service_->Fetch("dev-1", manifest.sha256(), 4096);
+  ASSERT_TRUE(stream.ok());
+  std::string buffer(8192, '\0');
+  std::vector<ChunkRef> refs;
+  size_t used = 0;
+  while (true) {
+    auto more = (*stream)->NextInto([&](const ChunkRef& ref) {
+      refs.push_back(ref);
+      absl::Span<char> out(buffer.data() + used, ref.length);
+      used += ref.length;
+      return out;
+    });
+    ASSERT_TRUE(more.ok()) << more.status();
+    if (!*more) break;
+  }
+  ASSERT_EQ(refs.size(), 2u);
+  EXPECT_EQ(refs[0].index, 1u);
+  EXPECT_EQ(refs[0].offset, 4096);
+  EXPECT_EQ(refs[1].length, 10000u - 8192u);
+  EXPECT_EQ(*refs[1].sha256, manifest.chunk_sha256(2));
+  EXPECT_EQ(buffer.substr(0, used), data.substr(4096));
+}
+
 TEST(DownloadServiceCreateTest, ValidatesOptions) {
   FakeClock clock;
   StaticKeySource keys;
@@ -415,6 +493,9 @@ TEST(DownloadServiceCreateTest, ValidatesOptions) {
   EXPECT_EQ(DownloadService::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
   options.default_chunk_size = kDefaultChunkSize;
   options.max_artifact_bytes = 0;
+  EXPECT_EQ(DownloadService::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options.max_artifact_bytes = 1;
+  options.max_fetches_per_device = 0;
   EXPECT_EQ(DownloadService::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
 }
 

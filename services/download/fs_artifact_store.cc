@@ -99,11 +99,19 @@ class FsArtifactReader : public ArtifactReader {
       return absl::OutOfRangeError(absl::StrCat("read at ", offset, " length ", length, " outside ",
                                                 name_, " of ", size_, " bytes"));
     }
-    size_t n = static_cast<size_t>(std::min(length, size_ - offset));
-    out->resize(n);
+    out->resize(static_cast<size_t>(std::min(length, size_ - offset)));
+    return ReadInto(offset, absl::MakeSpan(out->data(), out->size()));
+  }
+
+  absl::Status ReadInto(int64_t offset, absl::Span<char> out) override {
+    const size_t n = out.size();
+    if (offset < 0 || static_cast<int64_t>(n) > size_ - offset) {
+      return absl::OutOfRangeError(absl::StrCat("read at ", offset, " length ", n, " outside ",
+                                                name_, " of ", size_, " bytes"));
+    }
     size_t done = 0;
     while (done < n) {
-      ssize_t r = pread(fd_, out->data() + done, n - done, offset + static_cast<int64_t>(done));
+      ssize_t r = pread(fd_, out.data() + done, n - done, offset + static_cast<int64_t>(done));
       if (r < 0) {
         if (errno == EINTR) continue;
         return absl::InternalError(absl::StrCat("cannot read ", name_, ": ", strerror(errno)));

@@ -2,9 +2,12 @@
 
 #include <memory>
 
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
 #include "common/device_auth.h"
 #include "common/operator_auth.h"
 #include "common/status_util.h"
+#include "services/download/chunk_wire.h"
 
 namespace updraft::download {
 
@@ -21,6 +24,29 @@ GrpcDownloadService::GrpcDownloadService(DownloadService* service, prometheus::R
                         .Help("Artifact chunks sent to devices by Fetch.")
                         .Register(*registry)
                         .Add({});
+  resumes_ = &prometheus::BuildCounter()
+                  .Name("updraft_download_resumes_total")
+                  .Help("Fetches accepted from an offset past 0 (resumed downloads).")
+                  .Register(*registry)
+                  .Add({});
+  active_ = &prometheus::BuildGauge()
+                 .Name("updraft_download_active_fetches")
+                 .Help("Fetch streams open now on this replica.")
+                 .Register(*registry)
+                 .Add({});
+  chunk_seconds_ = &prometheus::BuildHistogram()
+                        .Name("updraft_download_chunk_seconds")
+                        .Help(
+                            "Per chunk, from reading it until gRPC took it (includes waiting "
+                            "for the device's flow-control window).")
+                        .Register(*registry)
+                        .Add({}, prometheus::Histogram::BucketBoundaries{
+                                     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                     0.5, 1, 2.5, 5, 10, 30});
+  fetches_ = &prometheus::BuildCounter()
+                  .Name("updraft_download_fetches_total")
+                  .Help("Fetch streams by result: completed, cancelled, refused, failed.")
+                  .Register(*registry);
   uploads_ = &prometheus::BuildCounter()
                   .Name("updraft_download_uploads_total")
                   .Help(
@@ -91,26 +117,116 @@ grpc::Status GrpcDownloadService::GetManifest(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcDownloadService::Fetch(grpc::ServerContext* context,
-                                        const v1::FetchRequest* request,
-                                        grpc::ServerWriter<v1::Chunk>* writer) {
-  absl::StatusOr<std::string> device = AuthenticateDevice(*context, service_->verifier());
-  if (!device.ok()) return ToGrpcStatus(device.status());
-  absl::StatusOr<std::unique_ptr<FetchStream>> stream =
-      service_->Fetch(*device, request->sha256(), request->offset());
-  if (!stream.ok()) return ToGrpcStatus(stream.status());
-  v1::Chunk chunk;
-  while (true) {
-    if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-    absl::StatusOr<bool> more = (*stream)->Next(&chunk);
-    if (!more.ok()) return ToGrpcStatus(more.status());
-    if (!*more) return grpc::Status::OK;
-    if (!writer->Write(chunk)) {
-      return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
-    }
-    chunks_served_->Increment();
-    bytes_served_->Increment(static_cast<double>(chunk.data().size()));
+absl::StatusOr<std::unique_ptr<FetchStream>> GrpcDownloadService::StartFetch(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  const auto& md = context->client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) {
+    return absl::UnauthenticatedError("missing authorization metadata; log in first");
   }
+  absl::string_view value(it->second.data(), it->second.size());
+  if (!absl::StartsWith(value, "Bearer ")) {
+    return absl::UnauthenticatedError("authorization metadata must be 'Bearer <token>'");
+  }
+  UPDRAFT_ASSIGN_OR_RETURN(AccessClaims claims, service_->verifier().Verify(value.substr(7)));
+  grpc::ByteBuffer copy(*request);  // shares the slices
+  v1::FetchRequest fetch;
+  if (!grpc::SerializationTraits<v1::FetchRequest>::Deserialize(&copy, &fetch).ok()) {
+    return absl::InvalidArgumentError("FetchRequest does not parse");
+  }
+  UPDRAFT_ASSIGN_OR_RETURN(std::unique_ptr<FetchStream> stream,
+                           service_->Fetch(claims.subject, fetch.sha256(), fetch.offset()));
+  if (fetch.offset() > 0) resumes_->Increment();
+  return stream;
+}
+
+// Streams one FetchStream: reads a chunk into a fresh slice laid out as a
+// serialised v1::Chunk, writes it, and reads the next one only when gRPC
+// reports the write done.
+class GrpcDownloadService::FetchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  FetchReactor(GrpcDownloadService* owner, grpc::CallbackServerContext* context,
+               std::unique_ptr<FetchStream> stream)
+      : owner_(owner), context_(context), stream_(std::move(stream)) {
+    owner_->active_->Increment();
+    WriteNext();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      End(grpc::Status(grpc::StatusCode::CANCELLED, "client went away"), "cancelled");
+      return;
+    }
+    owner_->chunk_seconds_->Observe(absl::ToDoubleSeconds(absl::Now() - read_started_));
+    owner_->chunks_served_->Increment();
+    owner_->bytes_served_->Increment(static_cast<double>(pending_bytes_));
+    WriteNext();
+  }
+
+  void OnDone() override {
+    owner_->active_->Decrement();
+    delete this;
+  }
+
+ private:
+  void WriteNext() {
+    buffer_.Clear();  // drop the previous chunk before reading the next
+    if (context_->IsCancelled()) {
+      End(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"), "cancelled");
+      return;
+    }
+    read_started_ = absl::Now();
+    grpc_slice slice = grpc_empty_slice();
+    absl::StatusOr<bool> more = stream_->NextInto([&](const ChunkRef& ref) {
+      const size_t header = ChunkHeaderSize(ref.index, ref.offset, *ref.sha256, ref.length);
+      slice = grpc_slice_malloc(header + ref.length);
+      char* start = reinterpret_cast<char*>(GRPC_SLICE_START_PTR(slice));
+      EncodeChunkHeader(ref.index, ref.offset, *ref.sha256, ref.length, start);
+      pending_bytes_ = ref.length;
+      return absl::MakeSpan(start + header, ref.length);
+    });
+    grpc::Slice owned(slice, grpc::Slice::STEAL_REF);
+    if (!more.ok()) {
+      End(ToGrpcStatus(more.status()), "failed");
+      return;
+    }
+    if (!*more) {
+      End(grpc::Status::OK, "completed");
+      return;
+    }
+    buffer_ = grpc::ByteBuffer(&owned, 1);
+    StartWrite(&buffer_);
+  }
+
+  void End(const grpc::Status& status, const char* result) {
+    buffer_.Clear();
+    stream_.reset();  // frees the device's concurrency slot at once
+    owner_->fetches_->Add({{"result", result}}).Increment();
+    Finish(status);
+  }
+
+  GrpcDownloadService* owner_;
+  grpc::CallbackServerContext* context_;
+  std::unique_ptr<FetchStream> stream_;
+  grpc::ByteBuffer buffer_;
+  size_t pending_bytes_ = 0;
+  absl::Time read_started_;
+};
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* GrpcDownloadService::Fetch(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  absl::StatusOr<std::unique_ptr<FetchStream>> stream = StartFetch(context, request);
+  if (!stream.ok()) {
+    fetches_->Add({{"result", "refused"}}).Increment();
+    // A reactor that only reports the refusal.
+    class Refusal : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+     public:
+      explicit Refusal(const grpc::Status& status) { Finish(status); }
+      void OnDone() override { delete this; }
+    };
+    return new Refusal(ToGrpcStatus(stream.status()));
+  }
+  return new FetchReactor(this, context, *std::move(stream));
 }
 
 }  // namespace updraft::download

@@ -6,6 +6,8 @@
 #include "common/token.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "services/download/download_service.h"
 #include "updraft/v1/download.grpc.pb.h"
@@ -15,12 +17,24 @@ namespace updraft::download {
 // gRPC adapter of DownloadService (v1.Download). Fetch needs a device access
 // token ("authorization: Bearer <token>"); Upload (role publisher) and
 // GetManifest (role viewer) are management RPCs and need an operator token
-// (common/operator_auth.h). Stops reading or writing
-// as soon as the client cancels. Business metrics go to `registry`:
-// updraft_download_bytes_served_total, updraft_download_chunks_served_total
-// and updraft_download_uploads_total{result}, where result is one of created,
-// existing, rejected (bad input), cancelled, failed.
-class GrpcDownloadService final : public v1::Download::Service {
+// (common/operator_auth.h).
+//
+// Fetch is a raw callback (reactor) method: no thread waits on a slow
+// device, and each chunk is read with pread straight into a pre-serialised
+// message slice (chunk_wire.h), so the bytes are never copied by the
+// service. The next chunk is read only once gRPC has taken the previous
+// one, which happens as the device's HTTP/2 flow-control window allows: a
+// stream holds at most one chunk, however slow its reader.
+//
+// Business metrics go to `registry`: updraft_download_bytes_served_total,
+// updraft_download_chunks_served_total, updraft_download_active_fetches,
+// updraft_download_chunk_seconds (from reading a chunk until gRPC took it),
+// updraft_download_resumes_total (fetches from an offset > 0),
+// updraft_download_fetches_total{result} (completed, cancelled, refused,
+// failed) and updraft_download_uploads_total{result} (created, existing,
+// rejected, cancelled, failed).
+class GrpcDownloadService final
+    : public v1::Download::WithRawCallbackMethod_Fetch<v1::Download::Service> {
  public:
   // All must outlive the adapter; `operator_verifier` has audience
   // kOperatorAudience.
@@ -31,10 +45,14 @@ class GrpcDownloadService final : public v1::Download::Service {
                       v1::ArtifactManifest* response) override;
   grpc::Status GetManifest(grpc::ServerContext* context, const v1::GetManifestRequest* request,
                            v1::ArtifactManifest* response) override;
-  grpc::Status Fetch(grpc::ServerContext* context, const v1::FetchRequest* request,
-                     grpc::ServerWriter<v1::Chunk>* writer) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Fetch(grpc::CallbackServerContext* context,
+                                                    const grpc::ByteBuffer* request) override;
 
  private:
+  class FetchReactor;
+
+  absl::StatusOr<std::unique_ptr<FetchStream>> StartFetch(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer* request);
   absl::StatusOr<v1::ArtifactManifest> DoUpload(grpc::ServerContext* context,
                                                 grpc::ServerReader<v1::UploadRequest>* reader,
                                                 bool* already_present);
@@ -44,6 +62,10 @@ class GrpcDownloadService final : public v1::Download::Service {
   TokenVerifier* operator_verifier_;
   prometheus::Counter* bytes_served_;
   prometheus::Counter* chunks_served_;
+  prometheus::Counter* resumes_;
+  prometheus::Gauge* active_;
+  prometheus::Histogram* chunk_seconds_;
+  prometheus::Family<prometheus::Counter>* fetches_;
   prometheus::Family<prometheus::Counter>* uploads_;
 };
 

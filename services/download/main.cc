@@ -20,8 +20,11 @@ ABSL_FLAG(std::string, artifact_root, "", "Directory (volume) holding the artifa
 ABSL_FLAG(std::string, auth_address, "127.0.0.1:7401",
           "Auth service address, for the keys that verify device tokens");
 ABSL_FLAG(std::string, redis, "127.0.0.1:63799",
-          "Redis (host:port) carrying auth's token revocations; empty: not enforced");
+          "Redis (host:port) carrying auth's token revocations and the catalog's download "
+          "grants; empty: neither is enforced");
 ABSL_FLAG(std::string, redis_key_prefix, "updraft:", "Prefix of auth's Redis keys and channels");
+ABSL_FLAG(int, max_fetches_per_device, 2,
+          "Fetch streams one device may have open at once on this replica");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 
 int main(int argc, char** argv) {
@@ -54,6 +57,7 @@ int main(int argc, char** argv) {
     }
   }
   options.redis_key_prefix = absl::GetFlag(FLAGS_redis_key_prefix);
+  options.max_fetches_per_device = absl::GetFlag(FLAGS_max_fetches_per_device);
   options.clock = &clock;
   options.logger = &logger;
   auto server = updraft::download::DownloadServer::Create(options);

@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "services/download/artifact_store.h"
+#include "services/download/download_grants.h"
 
 namespace updraft::download {
 
@@ -32,6 +33,12 @@ class MockArtifactReader : public ArtifactReader {
  public:
   MOCK_METHOD(int64_t, size, (), (const, override));
   MOCK_METHOD(absl::Status, ReadAt, (int64_t offset, int64_t length, std::string* out), (override));
+};
+
+class MockDownloadGrants : public DownloadGrants {
+ public:
+  MOCK_METHOD(absl::StatusOr<bool>, IsGranted,
+              (absl::string_view device_id, absl::string_view sha256_hex), (override));
 };
 
 }  // namespace updraft::download

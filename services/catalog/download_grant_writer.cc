@@ -1,0 +1,31 @@
+#include "services/catalog/download_grant_writer.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace updraft::catalog {
+
+absl::StatusOr<std::unique_ptr<RedisDownloadGrantWriter>> RedisDownloadGrantWriter::Create(
+    Options options) {
+  if (options.redis == nullptr) return absl::InvalidArgumentError("Options.redis must be set");
+  if (options.ttl < absl::Seconds(1)) {
+    return absl::InvalidArgumentError("download grant TTL must be at least 1 s");
+  }
+  return std::unique_ptr<RedisDownloadGrantWriter>(new RedisDownloadGrantWriter(options));
+}
+
+absl::Status RedisDownloadGrantWriter::Grant(const std::string& device_id,
+                                             const std::vector<std::string>& sha256s) {
+  const std::string ttl_ms = absl::StrCat(absl::ToInt64Milliseconds(options_.ttl));
+  for (const std::string& sha : sha256s) {
+    absl::StatusOr<RedisReply> reply = options_.redis->Command(
+        {"SET", absl::StrCat(options_.key_prefix, "download-grant:", device_id, ":", sha), "1",
+         "PX", ttl_ms});
+    if (!reply.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot record download grants: ", reply.status().message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace updraft::catalog
