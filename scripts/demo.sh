@@ -68,7 +68,7 @@ PUBLISHER=("${CTL[@]}" --api_key_file="$DEMO/keys/publisher.key")
 start_service download --listen=$DOWNLOAD --metrics_listen=127.0.0.1:9403 \
   --artifact_root="$DEMO/artifacts" --auth_address=$AUTH --redis=127.0.0.1:$REDIS_PORT
 start_service notifier --listen=$NOTIFIER --metrics_listen=127.0.0.1:9404 \
-  --redis=127.0.0.1:$REDIS_PORT --auth_address=$AUTH
+  --pg_uri="$(pg_uri $DB)" --redis=127.0.0.1:$REDIS_PORT --auth_address=$AUTH
 "${PROBE[@]}" --address=$DOWNLOAD --wait=30s
 start_service catalog --listen=$CATALOG --metrics_listen=127.0.0.1:9402 --pg_uri="$(pg_uri $DB)" \
   --download_address=$DOWNLOAD --auth_address=$AUTH --redis=127.0.0.1:$REDIS_PORT \

@@ -154,6 +154,27 @@ stop_redis() {
   fi
 }
 
+# Kannel (SMS/WAP Push gateway with fakesmsc) for the notifier's tests;
+# KANNEL_ENV holds the UPDRAFT_TEST_KANNEL_* settings for them.
+STARTED_KANNEL=0
+KANNEL_ENV=()
+start_kannel() {
+  local out
+  "$ROOT/scripts/kannel.sh" status || STARTED_KANNEL=1
+  log "starting Kannel on 127.0.0.1 (scripts/kannel.sh)"
+  out="$(RUN_DIR="$RUN_DIR" "$ROOT/scripts/kannel.sh" start)" \
+    || { STARTED_KANNEL=0; die "Kannel did not start (logs in $RUN_DIR/kannel)"; }
+  mapfile -t KANNEL_ENV <<<"$out"
+}
+
+stop_kannel() {
+  if [ "$STARTED_KANNEL" -eq 1 ]; then
+    log "stopping Kannel"
+    RUN_DIR="$RUN_DIR" "$ROOT/scripts/kannel.sh" stop || true
+    STARTED_KANNEL=0
+  fi
+}
+
 stop_children() {
   local pid
   for pid in "${CHILD_PIDS[@]:-}"; do
@@ -169,6 +190,7 @@ cleanup_all() {
   local rc=$?
   trap - EXIT INT TERM
   stop_children
+  stop_kannel
   stop_redis
   stop_postgres
   exit "$rc"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# ./dev.sh test: installs what is missing, starts PostgreSQL and Redis on
-# loopback, runs every Bazel test (unit and integration), stops what it
+# ./dev.sh test: installs what is missing, starts PostgreSQL, Redis and
+# Kannel (scripts/kannel.sh) on loopback, runs every Bazel test (unit and integration), stops what it
 # started, and prints a closing "N passed, N failed" line.
 # Extra arguments go to `bazel test` (e.g. a target pattern or --config=asan).
 set -euo pipefail
@@ -12,6 +12,7 @@ ensure_packages
 install_cleanup_trap
 start_postgres
 start_redis
+start_kannel
 
 targets=("//...")
 extra=()
@@ -30,7 +31,8 @@ bz test "${targets[@]}" "${extra[@]}" \
   --test_summary=short \
   --test_env=UPDRAFT_TEST_PG_URI="$(pg_admin_uri)" \
   --test_env=UPDRAFT_TEST_REDIS="127.0.0.1:$REDIS_PORT" \
-  --test_env=UPDRAFT_ROOT="$ROOT" 2>&1 | tee "$out"
+  --test_env=UPDRAFT_ROOT="$ROOT" \
+  "${KANNEL_ENV[@]/#/--test_env=}" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 set -e
 

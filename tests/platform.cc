@@ -121,7 +121,7 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start(Options options) {
   notifier.listen_address = "127.0.0.1:0";
   notifier.metrics_listen = "";
   notifier.redis = p->env_->redis_options();
-  notifier.redis_channel = absl::StrCat(p->env_->redis_prefix(), "announcements");
+  notifier.pg_uri = p->env_->pg_uri();
   notifier.auth_address = p->auth_address_;
   notifier.redis_key_prefix = p->env_->redis_prefix();
   notifier.clock = &p->clock_;

@@ -8,22 +8,13 @@
 namespace updraft::notifier {
 
 GrpcNotifierService::GrpcNotifierService(NotifierService& service, TokenVerifier& verifier,
-                                         prometheus::Registry& registry,
-                                         TokenVerifier& operator_verifier,
+                                         NotifierMetrics& metrics, TokenVerifier& operator_verifier,
                                          const RevocationChecker* revocations)
     : service_(service),
       verifier_(verifier),
       operator_verifier_(operator_verifier),
       revocations_(revocations),
-      connected_(prometheus::BuildGauge()
-                     .Name("updraft_notifier_devices_connected")
-                     .Help("Devices holding an IP Push stream on this replica.")
-                     .Register(registry)
-                     .Add({})),
-      notifications_(prometheus::BuildCounter()
-                         .Name("updraft_notifier_notifications_total")
-                         .Help("Notifications by channel and state.")
-                         .Register(registry)) {}
+      metrics_(metrics) {}
 
 grpc::Status GrpcNotifierService::Subscribe(grpc::ServerContext* context,
                                             const v1::SubscribeRequest*,
@@ -33,8 +24,10 @@ grpc::Status GrpcNotifierService::Subscribe(grpc::ServerContext* context,
   auto claims = verifier_.Verify(*token);
   if (!claims.ok()) return ToGrpcStatus(claims.status());
   const std::string& device = claims->subject;
-  auto sub = service_.OpenStream(device);
-  connected_.Increment();
+  auto opened = service_.OpenStream(device);
+  if (!opened.ok()) return ToGrpcStatus(opened.status());
+  std::shared_ptr<Subscription> sub = *std::move(opened);
+  metrics_.connected().Increment();
   writer->SendInitialMetadata();
   grpc::Status result = grpc::Status::OK;
   while (!context->IsCancelled()) {
@@ -55,10 +48,9 @@ grpc::Status GrpcNotifierService::Subscribe(grpc::ServerContext* context,
       continue;
     }
     if (!writer->Write(*n)) break;
-    notifications_.Add({{"channel", "ip_push"}, {"state", "sent"}}).Increment();
   }
   service_.CloseStream(sub);
-  connected_.Decrement();
+  metrics_.connected().Decrement();
   return result;
 }
 
@@ -70,6 +62,22 @@ grpc::Status GrpcNotifierService::Announce(grpc::ServerContext* context,
   auto r = service_.Announce(*request);
   if (!r.ok()) return ToGrpcStatus(r.status());
   *response = *std::move(r);
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcNotifierService::Ack(grpc::ServerContext* context, const v1::AckRequest* request,
+                                      v1::AckResponse*) {
+  auto token = BearerToken(*context);
+  if (!token.ok()) return ToGrpcStatus(token.status());
+  auto claims = verifier_.Verify(*token);
+  if (!claims.ok()) return ToGrpcStatus(claims.status());
+  return ToGrpcStatus(service_.Ack(claims->subject, request->notification_id()));
+}
+
+grpc::Status GrpcNotifierService::GetNotificationKeys(grpc::ServerContext*,
+                                                      const v1::GetNotificationKeysRequest*,
+                                                      v1::GetNotificationKeysResponse* response) {
+  for (const std::string& k : service_.PublicKeys()) response->add_public_keys(k);
   return grpc::Status::OK;
 }
 

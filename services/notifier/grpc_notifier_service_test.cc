@@ -3,8 +3,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include "common/revocation.h"
+#include "common/test_env.h"
 #include "gtest/gtest.h"
 #include "services/notifier/mocks.h"
+#include "services/notifier/pg_outbox_store.h"
 
 namespace updraft::notifier {
 namespace {
@@ -13,8 +15,20 @@ class GrpcNotifierServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     keys_.Add(signer_.public_key());
-    service_ = *NotifierService::Create({.bus = &bus_, .hub = &hub_, .clock = &clock_});
-    grpc_service_ = std::make_unique<GrpcNotifierService>(*service_, verifier_, registry_,
+    auto env = TestEnv::Create();
+    ASSERT_TRUE(env.ok()) << env.status();
+    env_ = *std::move(env);
+    pool_ = *PgPool::Create({.uri = env_->pg_uri()});
+    store_ = *PgOutboxStore::Create(pool_.get());
+    worker_ = *DeliveryWorker::Create(
+        {.store = store_.get(), .router = &router_, .metrics = &metrics_, .clock = &clock_});
+    service_ = *NotifierService::Create({.store = store_.get(),
+                                         .router = &router_,
+                                         .hub = &hub_,
+                                         .worker = worker_.get(),
+                                         .metrics = &metrics_,
+                                         .clock = &clock_});
+    grpc_service_ = std::make_unique<GrpcNotifierService>(*service_, verifier_, metrics_,
                                                           operator_verifier_, &revocations_);
     grpc::ServerBuilder builder;
     builder.RegisterService(grpc_service_.get());
@@ -41,9 +55,14 @@ class GrpcNotifierServiceTest : public ::testing::Test {
                            .audience = std::string(kDeviceAudience),
                            .revocations = &revocations_}};
   TokenVerifier operator_verifier_{&keys_, &clock_, std::string(kOperatorAudience)};
+  std::unique_ptr<TestEnv> env_;
+  std::unique_ptr<PgPool> pool_;
+  std::unique_ptr<PgOutboxStore> store_;
   SubscriberHub hub_;
-  LocalAnnouncementBus bus_{&hub_};
+  LocalDeviceRouter router_{&hub_};
   prometheus::Registry registry_;
+  NotifierMetrics metrics_{registry_};
+  std::unique_ptr<DeliveryWorker> worker_;
   std::unique_ptr<NotifierService> service_;
   std::unique_ptr<GrpcNotifierService> grpc_service_;
   std::unique_ptr<grpc::Server> server_;
@@ -80,6 +99,28 @@ TEST_F(GrpcNotifierServiceTest, AnnouncementArrivesOnTheDeviceStream) {
   ASSERT_TRUE(reader->Read(&n));
   EXPECT_EQ(n.notification_id(), resp.notification_id());
   EXPECT_EQ(n.software_name(), "demo-app");
+  EXPECT_FALSE(n.signed_().empty());
+  // The device acknowledges; another device cannot, nor can anyone unauthenticated.
+  {
+    grpc::ClientContext ack;
+    ack.AddMetadata("authorization", Token("dev-1"));
+    v1::AckRequest req;
+    req.set_notification_id(n.notification_id());
+    v1::AckResponse resp;
+    EXPECT_TRUE(stub_->Ack(&ack, req, &resp).ok());
+    grpc::ClientContext other;
+    other.AddMetadata("authorization", Token("dev-2"));
+    EXPECT_EQ(stub_->Ack(&other, req, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+    grpc::ClientContext none;
+    EXPECT_EQ(stub_->Ack(&none, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext keys;
+    v1::GetNotificationKeysResponse resp;
+    ASSERT_TRUE(stub_->GetNotificationKeys(&keys, v1::GetNotificationKeysRequest(), &resp).ok());
+    ASSERT_EQ(resp.public_keys_size(), 1);
+    EXPECT_EQ(resp.public_keys(0).size(), 32u);
+  }
   ctx.TryCancel();
   reader->Finish();
 }

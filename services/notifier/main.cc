@@ -1,8 +1,10 @@
-// The notifier service: IP Push streams held by devices, announcements
-// fanned out across replicas through Redis.
+// The notifier service: a PostgreSQL outbox of signed notifications,
+// delivered over IP Push streams (routed between replicas through Redis),
+// binary SMS and WAP Push (through Kannel), with per-device fallback.
 #include <cstdio>
 
 #include "absl/flags/flag.h"
+#include "common/crypto.h"
 #include "common/flags.h"
 #include "common/logger.h"
 #include "common/signals.h"
@@ -12,9 +14,19 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:7404", "gRPC listen address");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9404", "Prometheus /metrics address");
 ABSL_FLAG(std::string, redis, "127.0.0.1:63799", "Redis host:port");
-ABSL_FLAG(std::string, redis_channel, "updraft:announcements", "pub/sub channel between replicas");
-ABSL_FLAG(std::string, redis_key_prefix,
-          "updraft:", "prefix of auth's Redis keys and channels (token revocations)");
+ABSL_FLAG(std::string, pg_uri, "", "PostgreSQL URI (the outbox)");
+ABSL_FLAG(std::string, redis_key_prefix, "updraft:",
+          "prefix of Redis keys and channels (revocations, presence, replica channels)");
+ABSL_FLAG(std::string, kannel_sendsms_url, "",
+          "Kannel smsbox sendsms URL, e.g. http://127.0.0.1:13013/cgi-bin/sendsms; empty: no SMS");
+ABSL_FLAG(std::string, kannel_ppg_url, "",
+          "Kannel PPG (PAP) URL, e.g. http://127.0.0.1:8080/wappush; empty: no WAP Push");
+ABSL_FLAG(std::string, kannel_username, "", "sendsms user and PPG user");
+ABSL_FLAG(std::string, kannel_password, "", "their password (better: UPDRAFT_KANNEL_PASSWORD)");
+ABSL_FLAG(std::string, wap_href_base, "https://updraft.example/n/",
+          "WAP Push SI href prefix; the base64url notification is appended");
+ABSL_FLAG(std::string, notification_key_file, "",
+          "Ed25519 private key (base64url) seeding the shared notification signing key");
 ABSL_FLAG(std::string, auth_address, "127.0.0.1:7401", "auth service, for token keys");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 
@@ -35,7 +47,20 @@ int main(int argc, char** argv) {
     logger.Error("--redis must be host:port", {{"value", absl::GetFlag(FLAGS_redis)}});
     return 2;
   }
-  o.redis_channel = absl::GetFlag(FLAGS_redis_channel);
+  o.pg_uri = absl::GetFlag(FLAGS_pg_uri);
+  o.sendsms_url = absl::GetFlag(FLAGS_kannel_sendsms_url);
+  o.ppg_url = absl::GetFlag(FLAGS_kannel_ppg_url);
+  o.sendsms_username = o.ppg_username = absl::GetFlag(FLAGS_kannel_username);
+  o.sendsms_password = o.ppg_password = absl::GetFlag(FLAGS_kannel_password);
+  o.wap_href_base = absl::GetFlag(FLAGS_wap_href_base);
+  if (!absl::GetFlag(FLAGS_notification_key_file).empty()) {
+    auto seed = updraft::ReadKeyFile(absl::GetFlag(FLAGS_notification_key_file));
+    if (!seed.ok()) {
+      logger.Error("--notification_key_file unreadable", {{"error", seed.status().ToString()}});
+      return 2;
+    }
+    o.signing_key_seed = *seed;
+  }
   o.redis_key_prefix = absl::GetFlag(FLAGS_redis_key_prefix);
   o.auth_address = absl::GetFlag(FLAGS_auth_address);
   o.tls = updraft::TlsOptionsFromFlags();

@@ -1,5 +1,7 @@
 #include "services/notifier/notifier_server.h"
 
+#include "absl/strings/escaping.h"
+#include "common/crypto.h"
 #include "common/device_auth.h"
 #include "common/status_util.h"
 
@@ -8,17 +10,48 @@ namespace updraft::notifier {
 absl::StatusOr<std::unique_ptr<NotifierServer>> NotifierServer::Create(Options options) {
   UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                            ServerCredentialsFrom(options.tls));
+  if (options.pg_uri.empty()) return absl::InvalidArgumentError("pg_uri is required (outbox)");
   std::unique_ptr<NotifierServer> s(new NotifierServer());
   const Clock* clock = options.clock ? options.clock : &s->real_clock_;
+  s->logger_ = options.logger;
+  s->replica_id_ = absl::BytesToHexString(RandomBytes(8));
   UPDRAFT_ASSIGN_OR_RETURN(s->metrics_, Metrics::Create(options.metrics_listen));
+  s->notifier_metrics_ = std::make_unique<NotifierMetrics>(s->metrics_->registry());
+  UPDRAFT_ASSIGN_OR_RETURN(s->pg_,
+                           PgPool::Create({.uri = options.pg_uri, .size = options.pg_pool_size}));
+  UPDRAFT_ASSIGN_OR_RETURN(s->store_, PgOutboxStore::Create(s->pg_.get()));
   UPDRAFT_ASSIGN_OR_RETURN(s->redis_, RedisClient::Create(options.redis));
-  RedisAnnouncementBus::Options bus;
-  bus.client = s->redis_.get();
-  bus.subscriber_connection = options.redis;
-  bus.channel = options.redis_channel;
-  bus.hub = &s->hub_;
-  bus.logger = options.logger;
-  UPDRAFT_ASSIGN_OR_RETURN(s->bus_, RedisAnnouncementBus::Create(bus));
+  UPDRAFT_ASSIGN_OR_RETURN(s->router_,
+                           RedisDeviceRouter::Create({.client = s->redis_.get(),
+                                                      .subscriber_connection = options.redis,
+                                                      .key_prefix = options.redis_key_prefix,
+                                                      .replica_id = s->replica_id_,
+                                                      .presence_ttl = options.presence_ttl,
+                                                      .hub = &s->hub_,
+                                                      .logger = options.logger}));
+  if (!options.sendsms_url.empty()) {
+    s->sms_ = std::make_unique<KannelSmsGateway>(
+        KannelSmsGateway::Options{.sendsms_url = options.sendsms_url,
+                                  .username = options.sendsms_username,
+                                  .password = options.sendsms_password});
+  }
+  if (!options.ppg_url.empty()) {
+    s->wap_ = std::make_unique<KannelWapPushGateway>(
+        KannelWapPushGateway::Options{.ppg_url = options.ppg_url,
+                                      .username = options.ppg_username,
+                                      .password = options.ppg_password});
+  }
+  DeliveryWorker::Options worker = options.delivery;
+  worker.store = s->store_.get();
+  worker.router = s->router_.get();
+  worker.sms = s->sms_.get();
+  worker.wap = s->wap_.get();
+  worker.metrics = s->notifier_metrics_.get();
+  worker.clock = clock;
+  worker.logger = options.logger;
+  worker.wap_href_base = options.wap_href_base;
+  UPDRAFT_ASSIGN_OR_RETURN(s->worker_, DeliveryWorker::Create(worker));
+
   PublicKeySource* keys = options.key_source_override;
   if (keys == nullptr) {
     UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> auth_channel,
@@ -46,11 +79,17 @@ absl::StatusOr<std::unique_ptr<NotifierServer>> NotifierServer::Create(Options o
                              .cache_capacity = 10000,
                              .revocations = s->revocations_.get(),
                              .metrics = &s->metrics_->registry()});
-  UPDRAFT_ASSIGN_OR_RETURN(
-      s->service_,
-      NotifierService::Create({.bus = s->bus_.get(), .hub = &s->hub_, .clock = clock}));
+  UPDRAFT_ASSIGN_OR_RETURN(s->service_,
+                           NotifierService::Create({.store = s->store_.get(),
+                                                    .router = s->router_.get(),
+                                                    .hub = &s->hub_,
+                                                    .worker = s->worker_.get(),
+                                                    .metrics = s->notifier_metrics_.get(),
+                                                    .clock = clock,
+                                                    .logger = options.logger,
+                                                    .signing_key_seed = options.signing_key_seed}));
   s->grpc_service_ =
-      std::make_unique<GrpcNotifierService>(*s->service_, *s->verifier_, s->metrics_->registry(),
+      std::make_unique<GrpcNotifierService>(*s->service_, *s->verifier_, *s->notifier_metrics_,
                                             *s->operator_verifier_, s->revocations_.get());
   GrpcServer::Options server;
   server.listen_address = options.listen_address;
@@ -62,15 +101,50 @@ absl::StatusOr<std::unique_ptr<NotifierServer>> NotifierServer::Create(Options o
                              {GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1},
                              {GRPC_ARG_KEEPALIVE_TIME_MS, 300000}};
   UPDRAFT_ASSIGN_OR_RETURN(s->grpc_, GrpcServer::Start(server));
+  if (options.delivery_poll_interval > absl::ZeroDuration()) {
+    NotifierServer* self = s.get();
+    absl::Duration poll = options.delivery_poll_interval;
+    absl::Duration refresh = options.presence_ttl / 3;
+    s->loop_ = std::thread([self, poll, refresh] { self->Loop(poll, refresh); });
+  }
   if (options.logger) {
-    options.logger->Info("notifier listening", {{"port", std::to_string(s->grpc_->port())}});
+    options.logger->Info("notifier listening",
+                         {{"port", std::to_string(s->grpc_->port())}, {"replica", s->replica_id_}});
   }
   return s;
+}
+
+absl::StatusOr<DeliveryWorker::PassResult> NotifierServer::RunDeliveryPass() {
+  DeliveryWorker::PassResult total;
+  while (true) {
+    auto r = worker_->RunOnce({});
+    if (!r.ok()) return r.status();
+    total.claimed += r->claimed;
+    total.replicas_reached += r->replicas_reached;
+    if (r->claimed == 0) return total;
+  }
+}
+
+void NotifierServer::Loop(absl::Duration poll, absl::Duration presence_refresh) {
+  absl::Time next_refresh = absl::Now() + presence_refresh;
+  while (!stop_.WaitForNotificationWithTimeout(poll)) {
+    auto r = RunDeliveryPass();
+    if (!r.ok() && logger_)
+      logger_->Warning("delivery pass failed", {{"error", r.status().ToString()}});
+    if (absl::Now() >= next_refresh) {
+      absl::Status s = router_->RefreshPresence();
+      if (!s.ok() && logger_)
+        logger_->Warning("presence refresh failed", {{"error", s.ToString()}});
+      next_refresh = absl::Now() + presence_refresh;
+    }
+  }
 }
 
 NotifierServer::~NotifierServer() { Shutdown(); }
 
 void NotifierServer::Shutdown() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (loop_.joinable()) loop_.join();
   hub_.CloseAll();
   if (grpc_) grpc_->Shutdown();
 }

@@ -3,42 +3,68 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "common/grpc_server.h"
 #include "common/logger.h"
 #include "common/metrics.h"
+#include "common/pg_pool.h"
 #include "common/redis_client.h"
 #include "common/redis_revocations.h"
 #include "common/revocation.h"
 #include "common/tls.h"
 #include "common/token.h"
+#include "services/notifier/delivery_worker.h"
 #include "services/notifier/grpc_notifier_service.h"
+#include "services/notifier/kannel_gateway.h"
+#include "services/notifier/notifier_metrics.h"
 #include "services/notifier/notifier_service.h"
-#include "services/notifier/redis_announcement_bus.h"
+#include "services/notifier/pg_outbox_store.h"
+#include "services/notifier/redis_device_router.h"
 #include "services/notifier/subscriber_hub.h"
 
 namespace updraft::notifier {
 
-// Everything one notifier process runs, wired from Options: Redis, the
-// announcement bus, the hub of IP Push streams, device and operator token
-// verification against auth's published keys and auth's revocation feed
-// (on the same Redis), and the gRPC server. Used by main.cc and by tests.
+// Everything one notifier replica runs, wired from Options: the PostgreSQL
+// outbox, Redis presence and replica routing, the Kannel gateways (SMS
+// through smsbox's sendsms, WAP Push through the PPG), the delivery worker
+// thread, device and operator token verification against auth's published
+// keys and auth's revocation feed, and the gRPC server. Used by main.cc and
+// by tests.
 class NotifierServer {
  public:
   struct Options {
     std::string listen_address = "127.0.0.1:7404";
     std::string metrics_listen;
+    std::string pg_uri;
+    int pg_pool_size = 4;
     RedisClient::Options redis;
-    std::string redis_channel = "updraft:announcements";
+    // Prefix of Redis keys and channels (auth's revocations, presence,
+    // replica channels).
+    std::string redis_key_prefix = "updraft:";
     std::string auth_address = "127.0.0.1:7401";
     // Replaces the auth service as source of token keys (tests).
     PublicKeySource* key_source_override = nullptr;
     // TLS of the listener and of the channel to auth; empty: plaintext.
     TlsOptions tls;
-    // Prefix of auth's Redis keys and channels (revocations).
-    std::string redis_key_prefix = "updraft:";
+    // Kannel; an empty URL disables that channel (it is then skipped).
+    std::string sendsms_url;
+    std::string sendsms_username;
+    std::string sendsms_password;
+    std::string ppg_url;
+    std::string ppg_username;
+    std::string ppg_password;
+    std::string wap_href_base = "https://updraft.example/n/";
+    // Raw private key seeding the shared notification signing key (file
+    // contents); "" = generate one when the database has none.
+    std::string signing_key_seed;
+    // Delivery worker period; zero: no worker thread (tests run passes).
+    absl::Duration delivery_poll_interval = absl::Milliseconds(500);
+    absl::Duration presence_ttl = absl::Seconds(90);
+    DeliveryWorker::Options delivery;  // backoff and batch settings
     const Clock* clock = nullptr;
     Logger* logger = nullptr;
   };
@@ -48,18 +74,34 @@ class NotifierServer {
   int port() const { return grpc_->port(); }
   int metrics_port() const { return metrics_->port(); }
   size_t connected_devices() const { return hub_.size(); }
+  const std::string& replica_id() const { return replica_id_; }
   // The revocations this replica enforces.
   RevocationList& revocations() { return *revocations_; }
+  prometheus::Registry& registry() { return metrics_->registry(); }
+  // One delivery pass over everything due (what the worker thread does).
+  absl::StatusOr<DeliveryWorker::PassResult> RunDeliveryPass();
+  // Re-writes presence for every local stream (what the refresh does).
+  absl::Status RefreshPresence() { return router_->RefreshPresence(); }
   // Closes every device stream (devices reconnect elsewhere), then stops.
   void Shutdown();
 
  private:
   NotifierServer() = default;
+  void Loop(absl::Duration poll, absl::Duration presence_refresh);
+
   RealClock real_clock_;
+  std::string replica_id_;
+  Logger* logger_ = nullptr;
   SubscriberHub hub_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<NotifierMetrics> notifier_metrics_;
+  std::unique_ptr<PgPool> pg_;
+  std::unique_ptr<PgOutboxStore> store_;
   std::unique_ptr<RedisClient> redis_;
-  std::unique_ptr<RedisAnnouncementBus> bus_;
+  std::unique_ptr<RedisDeviceRouter> router_;
+  std::unique_ptr<KannelSmsGateway> sms_;
+  std::unique_ptr<KannelWapPushGateway> wap_;
+  std::unique_ptr<DeliveryWorker> worker_;
   std::unique_ptr<PublicKeySource> keys_;
   std::unique_ptr<RevocationList> revocations_;
   std::unique_ptr<RedisRevocationFeed> revocation_feed_;
@@ -68,6 +110,8 @@ class NotifierServer {
   std::unique_ptr<NotifierService> service_;
   std::unique_ptr<GrpcNotifierService> grpc_service_;
   std::unique_ptr<GrpcServer> grpc_;
+  absl::Notification stop_;
+  std::thread loop_;
 };
 
 }  // namespace updraft::notifier

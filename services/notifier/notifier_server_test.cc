@@ -2,6 +2,7 @@
 // device whose stream is held by the other.
 #include "services/notifier/notifier_server.h"
 
+#include "common/notification_format.h"
 #include "common/test_env.h"
 #include "common/tls_test_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -21,7 +22,8 @@ TEST(NotifierServerTest, AnnouncementCrossesReplicasThroughRedis) {
   NotifierServer::Options o;
   o.listen_address = "127.0.0.1:0";
   o.redis = (*env)->redis_options();
-  o.redis_channel = (*env)->redis_prefix() + "announcements";
+  o.pg_uri = (*env)->pg_uri();
+  o.delivery_poll_interval = absl::ZeroDuration();
   o.redis_key_prefix = (*env)->redis_prefix();
   o.key_source_override = &keys;
   o.clock = &clock;
@@ -53,12 +55,19 @@ TEST(NotifierServerTest, AnnouncementCrossesReplicasThroughRedis) {
   req.set_server_address("127.0.0.1:7402");
   v1::AnnounceResponse resp;
   ASSERT_TRUE(stub_b->Announce(&actx, req, &resp).ok());
-  EXPECT_EQ(resp.replicas_reached(), 2);
+  EXPECT_EQ(resp.replicas_reached(), 1);
+  EXPECT_EQ(resp.devices_targeted(), 1);
 
   v1::Notification n;
   ASSERT_TRUE(reader->Read(&n));
   EXPECT_EQ(n.notification_id(), resp.notification_id());
   EXPECT_EQ(n.location(), "rel_9");
+  // Both replicas sign with the one key they share through PostgreSQL.
+  grpc::ClientContext kctx;
+  v1::GetNotificationKeysResponse keys_b;
+  ASSERT_TRUE(stub_b->GetNotificationKeys(&kctx, {}, &keys_b).ok());
+  NotificationVerifier verifier({.trusted_keys = {keys_b.public_keys(0)}, .clock = &clock});
+  EXPECT_TRUE(verifier.Accept(n.signed_()).ok());
 
   // Draining replica A ends the device's stream with UNAVAILABLE: reconnect.
   (*a)->Shutdown();
@@ -76,7 +85,8 @@ TEST(NotifierServerTest, ServesMutualTlsWhenConfigured) {
   NotifierServer::Options o;
   o.listen_address = "127.0.0.1:0";
   o.redis = (*env)->redis_options();
-  o.redis_channel = (*env)->redis_prefix() + "announcements";
+  o.pg_uri = (*env)->pg_uri();
+  o.delivery_poll_interval = absl::ZeroDuration();
   o.key_source_override = &keys;
   o.tls = certs->Service("notifier");
   o.clock = &clock;
@@ -111,7 +121,8 @@ TEST(NotifierServerTest, RevokedDeviceIsCutOffOnEveryReplica) {
   NotifierServer::Options o;
   o.listen_address = "127.0.0.1:0";
   o.redis = (*env)->redis_options();
-  o.redis_channel = (*env)->redis_prefix() + "announcements";
+  o.pg_uri = (*env)->pg_uri();
+  o.delivery_poll_interval = absl::ZeroDuration();
   o.redis_key_prefix = (*env)->redis_prefix();
   o.key_source_override = &keys;
   o.clock = &clock;

@@ -1,8 +1,9 @@
 #include "services/notifier/notifier_service.h"
 
-#include "absl/strings/escaping.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "common/crypto.h"
+#include "common/notification_format.h"
+#include "services/notifier/kannel_gateway.h"
 
 namespace updraft::notifier {
 namespace {
@@ -20,51 +21,165 @@ absl::Status CheckField(absl::string_view name, absl::string_view value, size_t 
   return absl::OkStatus();
 }
 
+absl::StatusOr<DevicePrefs> TargetPrefs(const v1::AnnounceTarget& t, int i) {
+  const std::string at = absl::StrCat("targets[", i, "].");
+  absl::Status s = CheckField(at + "device_id", t.device_id(), 128);
+  if (!s.ok()) return s;
+  DevicePrefs p;
+  p.device_id = t.device_id();
+  if (!t.msisdn().empty()) {
+    s = ValidateMsisdn(t.msisdn());
+    if (!s.ok()) return absl::InvalidArgumentError(at + std::string(s.message()));
+    p.msisdn = t.msisdn();
+  }
+  absl::flat_hash_set<int> seen;
+  for (int c : t.channels()) {
+    if (c != v1::CHANNEL_IP_PUSH && c != v1::CHANNEL_SMS && c != v1::CHANNEL_WAP_PUSH) {
+      return absl::InvalidArgumentError(at + "channels has an unknown channel");
+    }
+    if (!seen.insert(c).second) {
+      return absl::InvalidArgumentError(at + "channels names a channel twice");
+    }
+    p.channels.push_back(static_cast<v1::Channel>(c));
+  }
+  if (t.ack_timeout_seconds() < 0 || t.ack_timeout_seconds() > 86400) {
+    return absl::InvalidArgumentError(at + "ack_timeout_seconds must be between 0 and 86400");
+  }
+  p.ack_timeout = absl::Seconds(t.ack_timeout_seconds());
+  return p;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<NotifierService>> NotifierService::Create(Options options) {
-  if (!options.bus || !options.hub || !options.clock) {
-    return absl::InvalidArgumentError("NotifierService needs a bus, a hub and a clock");
+  if (!options.store || !options.router || !options.hub || !options.worker || !options.metrics ||
+      !options.clock) {
+    return absl::InvalidArgumentError(
+        "NotifierService needs a store, a router, a hub, a worker, metrics and a clock");
   }
-  return std::unique_ptr<NotifierService>(new NotifierService(options));
+  std::unique_ptr<NotifierService> s(new NotifierService(std::move(options)));
+  auto keys =
+      s->options_.store->SigningKeys(s->options_.signing_key_seed, s->options_.clock->Now());
+  if (!keys.ok()) return keys.status();
+  for (const std::string& raw : *keys) {
+    auto key = Ed25519KeyPair::FromPrivateKey(raw);
+    if (!key.ok()) return key.status();
+    s->keys_.push_back(*std::move(key));
+  }
+  if (s->keys_.empty()) return absl::InternalError("no notification signing key");
+  return s;
+}
+
+std::vector<std::string> NotifierService::PublicKeys() const {
+  std::vector<std::string> out;
+  for (const auto& k : keys_) out.push_back(k.public_key());
+  return out;
 }
 
 absl::StatusOr<v1::AnnounceResponse> NotifierService::Announce(const v1::AnnounceRequest& req) {
   absl::Status s = CheckField("software_name", req.software_name(), 128);
-  if (s.ok()) s = CheckField("location", req.location(), 256);
-  if (s.ok()) s = CheckField("server_address", req.server_address(), 256);
+  if (s.ok()) s = CheckField("location", req.location(), 128);
+  if (s.ok()) s = CheckField("server_address", req.server_address(), 128);
   if (!s.ok()) return s;
   if (req.ttl_seconds() < 0 || absl::Seconds(req.ttl_seconds()) > options_.max_ttl) {
     return absl::InvalidArgumentError(
         absl::StrCat("ttl_seconds must be between 0 and ", absl::ToInt64Seconds(options_.max_ttl)));
   }
+  std::vector<DevicePrefs> prefs;
+  std::vector<std::string> devices;
+  absl::flat_hash_set<std::string> unique;
+  for (int i = 0; i < req.targets_size(); ++i) {
+    auto p = TargetPrefs(req.targets(i), i);
+    if (!p.ok()) return p.status();
+    if (!unique.insert(p->device_id).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("targets[", i, "].device_id ", p->device_id, " is listed twice"));
+    }
+    devices.push_back(p->device_id);
+    prefs.push_back(*std::move(p));
+  }
   absl::Duration ttl =
       req.ttl_seconds() == 0 ? options_.default_ttl : absl::Seconds(req.ttl_seconds());
   absl::Time now = options_.clock->Now();
+  NotificationFields f;
+  f.id = RandomBytes(kNotificationIdSize);
+  f.server_address = req.server_address();
+  f.software_name = req.software_name();
+  f.location = req.location();
+  f.timestamp_unix = absl::ToUnixSeconds(now);
+  f.expires_at_unix = absl::ToUnixSeconds(now + ttl);
+  auto bytes = EncodeNotification(f, keys_.front());
+  if (!bytes.ok()) return bytes.status();
   v1::Notification n;
-  n.set_notification_id(absl::BytesToHexString(RandomBytes(12)));
-  n.set_server_address(req.server_address());
-  n.set_software_name(req.software_name());
-  n.set_location(req.location());
-  n.set_timestamp_unix(absl::ToUnixSeconds(now));
-  n.set_expires_at_unix(absl::ToUnixSeconds(now + ttl));
-  auto reached = options_.bus->Publish(n);
-  if (!reached.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("announcement not sent: ", reached.status().message()));
+  n.set_notification_id(NotificationIdHex(f.id));
+  n.set_server_address(f.server_address);
+  n.set_software_name(f.software_name);
+  n.set_location(f.location);
+  n.set_timestamp_unix(f.timestamp_unix);
+  n.set_expires_at_unix(f.expires_at_unix);
+  n.set_signed_(*bytes);
+  if (!prefs.empty()) {
+    s = options_.store->UpsertDevices(prefs);
+    if (!s.ok()) return s;
   }
+  auto queued = options_.store->Enqueue(n, devices, now);
+  if (!queued.ok()) return queued.status();
   v1::AnnounceResponse resp;
   resp.set_notification_id(n.notification_id());
-  resp.set_replicas_reached(*reached);
+  resp.set_devices_targeted(*queued);
+  // The fast path: online devices now; the worker does the rest.
+  auto pass =
+      options_.worker->RunOnce({.notification_id = n.notification_id(), .ip_push_only = true});
+  if (pass.ok()) {
+    resp.set_replicas_reached(pass->replicas_reached);
+  } else if (options_.logger) {
+    options_.logger->Warning(
+        "announcement queued; immediate delivery failed",
+        {{"notification_id", n.notification_id()}, {"error", pass.status().ToString()}});
+  }
   return resp;
 }
 
-std::shared_ptr<Subscription> NotifierService::OpenStream(const std::string& device_id) {
-  return options_.hub->Subscribe(device_id);
+absl::Status NotifierService::Ack(const std::string& device_id,
+                                  const std::string& notification_id) {
+  absl::Status s = CheckField("notification_id", notification_id, 64);
+  if (!s.ok()) return s;
+  const absl::Time now = options_.clock->Now();
+  auto r = options_.store->Acknowledge(device_id, notification_id, now);
+  if (!r.ok()) return r.status();
+  if (r->newly_acknowledged) {
+    options_.metrics->Count(r->channel, "acknowledged");
+    options_.metrics->Latency(r->channel, now - r->created);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<Subscription>> NotifierService::OpenStream(
+    const std::string& device_id) {
+  absl::Status s = options_.store->UpsertDevices({{.device_id = device_id}});
+  if (!s.ok()) return s;
+  auto sub = options_.hub->Subscribe(device_id);
+  s = options_.router->Register(device_id);
+  if (!s.ok() && options_.logger) {
+    // Presence is rebuilt by the periodic refresh; the stream still works.
+    options_.logger->Warning("presence not recorded", {{"error", s.ToString()}});
+  }
+  auto pending = options_.store->TakePendingFor(device_id, options_.clock->Now());
+  if (!pending.ok()) {
+    options_.hub->Unsubscribe(sub);
+    options_.router->Unregister(device_id);
+    return pending.status();
+  }
+  for (const OutboxEntry& e : *pending) {
+    sub->Offer(e.notification);
+    options_.metrics->Count(v1::CHANNEL_IP_PUSH, "sent");
+  }
+  return sub;
 }
 
 void NotifierService::CloseStream(const std::shared_ptr<Subscription>& sub) {
   options_.hub->Unsubscribe(sub);
+  if (!options_.hub->Contains(sub->device_id())) options_.router->Unregister(sub->device_id());
 }
 
 std::optional<v1::Notification> NotifierService::NextFor(Subscription& sub,

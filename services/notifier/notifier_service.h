@@ -4,40 +4,59 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
-#include "services/notifier/announcement_bus.h"
+#include "common/crypto.h"
+#include "common/logger.h"
+#include "services/notifier/delivery_worker.h"
+#include "services/notifier/device_router.h"
+#include "services/notifier/notifier_metrics.h"
+#include "services/notifier/outbox_store.h"
 #include "services/notifier/subscriber_hub.h"
 #include "updraft/v1/notifier.pb.h"
 
 namespace updraft::notifier {
 
-// The notifier's domain logic, free of transport: validates and stamps
-// announcements and hands them to the bus; opens and reads devices' IP Push
-// streams, never handing out a notification past its expiry.
+// The notifier's domain logic, free of transport. Announce validates the
+// request, signs the notification (common/notification_format.h), writes it
+// to the outbox for its target devices before anything is sent, then routes
+// it at once to the devices online on any replica; the delivery worker does
+// the rest (fallback, retries, expiry). Opening a stream registers presence
+// and re-delivers what the device has not acknowledged. Ack records receipt.
 class NotifierService {
  public:
   struct Options {
-    AnnouncementBus* bus = nullptr;
+    OutboxStore* store = nullptr;
+    DeviceRouter* router = nullptr;
     SubscriberHub* hub = nullptr;
+    DeliveryWorker* worker = nullptr;
+    NotifierMetrics* metrics = nullptr;
     const Clock* clock = nullptr;
+    Logger* logger = nullptr;
+    // Seeds the shared signing key when the outbox has none ("" = random).
+    std::string signing_key_seed;
     absl::Duration default_ttl = absl::Hours(24);
     absl::Duration max_ttl = absl::Hours(24 * 30);
   };
   static absl::StatusOr<std::unique_ptr<NotifierService>> Create(Options options);
 
   absl::StatusOr<v1::AnnounceResponse> Announce(const v1::AnnounceRequest& request);
+  absl::Status Ack(const std::string& device_id, const std::string& notification_id);
+  // Raw Ed25519 public keys that sign notifications, newest first.
+  std::vector<std::string> PublicKeys() const;
 
-  std::shared_ptr<Subscription> OpenStream(const std::string& device_id);
+  absl::StatusOr<std::shared_ptr<Subscription>> OpenStream(const std::string& device_id);
   void CloseStream(const std::shared_ptr<Subscription>& sub);
   // The next live notification for `sub`, skipping expired ones; nullopt on
   // timeout or when the stream was closed.
   std::optional<v1::Notification> NextFor(Subscription& sub, absl::Duration timeout);
 
  private:
-  explicit NotifierService(Options options) : options_(options) {}
+  explicit NotifierService(Options options) : options_(std::move(options)) {}
   const Options options_;
+  std::vector<Ed25519KeyPair> keys_;  // newest first
 };
 
 }  // namespace updraft::notifier

@@ -101,4 +101,17 @@ void SubscriberHub::CloseAll() {
   for (auto& [id, sub] : subs) sub->Close();
 }
 
+bool SubscriberHub::Contains(const std::string& device_id) const {
+  absl::MutexLock lock(&mu_);
+  return subs_.contains(device_id);
+}
+
+std::vector<std::string> SubscriberHub::Devices() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> out;
+  out.reserve(subs_.size());
+  for (const auto& [device, sub] : subs_) out.push_back(device);
+  return out;
+}
+
 }  // namespace updraft::notifier

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
@@ -59,6 +60,9 @@ class SubscriberHub {
   // Queues `n` on one device's stream; false when it has none here.
   bool SendTo(const std::string& device_id, const v1::Notification& n);
   size_t size() const;
+  bool Contains(const std::string& device_id) const;
+  // Devices holding a stream here.
+  std::vector<std::string> Devices() const;
   // Closes every stream (graceful drain on shutdown).
   void CloseAll();
 

@@ -1,0 +1,247 @@
+#include "services/notifier/pg_outbox_store.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/crypto.h"
+#include "common/migrations.h"
+#include "common/notification_format.h"
+#include "services/notifier/notifier_migrations.h"
+
+namespace updraft::notifier {
+namespace {
+
+int64_t Ms(absl::Time t) { return absl::ToUnixMillis(t); }
+
+std::string JoinChannels(const std::vector<v1::Channel>& channels) {
+  std::vector<std::string> names;
+  for (v1::Channel c : channels) names.push_back(ChannelName(c));
+  return absl::StrJoin(names, ",");
+}
+
+// Columns every entry query selects, in this order.
+constexpr char kEntryColumns[] =
+    "o.device_id, o.notification_id, o.state, o.channel_index, o.attempts, o.created_ms, "
+    "a.server_address, a.software_name, a.location, a.timestamp_ms, a.expires_at_ms, "
+    "encode(a.signed, 'hex'), coalesce(d.msisdn, ''), "
+    "coalesce(d.channels, 'ip_push,sms,wap_push'), coalesce(d.ack_timeout_ms, 60000)";
+
+OutboxEntry EntryFromRow(const pqxx::row& r) {
+  OutboxEntry e;
+  e.device_id = r[0].as<std::string>();
+  e.notification.set_notification_id(r[1].as<std::string>());
+  e.state = r[2].as<std::string>();
+  e.channel_index = r[3].as<int>();
+  e.attempts = r[4].as<int>();
+  e.created = absl::FromUnixMillis(r[5].as<int64_t>());
+  e.notification.set_server_address(r[6].as<std::string>());
+  e.notification.set_software_name(r[7].as<std::string>());
+  e.notification.set_location(r[8].as<std::string>());
+  e.notification.set_timestamp_unix(r[9].as<int64_t>() / 1000);
+  e.notification.set_expires_at_unix(r[10].as<int64_t>() / 1000);
+  e.notification.set_signed_(absl::HexStringToBytes(r[11].as<std::string>()));
+  e.prefs.device_id = e.device_id;
+  e.prefs.msisdn = r[12].as<std::string>();
+  for (absl::string_view name : absl::StrSplit(r[13].as<std::string>(), ',', absl::SkipEmpty())) {
+    v1::Channel c = ParseChannel(name);
+    if (c != v1::CHANNEL_UNSPECIFIED) e.prefs.channels.push_back(c);
+  }
+  e.prefs.ack_timeout = absl::Milliseconds(r[14].as<int64_t>());
+  return e;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PgOutboxStore>> PgOutboxStore::Create(PgPool* pool) {
+  absl::Status s = ApplyMigrations(*pool, "notifier", NotifierMigrations());
+  if (!s.ok()) return s;
+  return std::unique_ptr<PgOutboxStore>(new PgOutboxStore(pool));
+}
+
+absl::Status PgOutboxStore::UpsertDevices(const std::vector<DevicePrefs>& devices) {
+  return pool_->Transact([&](pqxx::work& txn) {
+    for (const DevicePrefs& d : devices) {
+      txn.exec_params(
+          "INSERT INTO notifier_devices (device_id, msisdn, channels, ack_timeout_ms) "
+          "VALUES ($1, $2, coalesce(nullif($3, ''), 'ip_push,sms,wap_push'), "
+          "        coalesce(nullif($4, 0), 60000)) "
+          "ON CONFLICT (device_id) DO UPDATE SET "
+          "  msisdn = coalesce(nullif($2, ''), notifier_devices.msisdn), "
+          "  channels = coalesce(nullif($3, ''), notifier_devices.channels), "
+          "  ack_timeout_ms = coalesce(nullif($4, 0), notifier_devices.ack_timeout_ms)",
+          d.device_id, d.msisdn, JoinChannels(d.channels),
+          absl::ToInt64Milliseconds(d.ack_timeout));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int64_t> PgOutboxStore::Enqueue(const v1::Notification& n,
+                                               const std::vector<std::string>& devices,
+                                               absl::Time now) {
+  int64_t rows = 0;
+  absl::Status s = pool_->Transact([&](pqxx::work& txn) {
+    txn.exec_params(
+        "INSERT INTO notifier_announcements (notification_id, server_address, software_name, "
+        "location, timestamp_ms, expires_at_ms, signed) "
+        "VALUES ($1, $2, $3, $4, $5, $6, decode($7, 'hex'))",
+        n.notification_id(), n.server_address(), n.software_name(), n.location(),
+        n.timestamp_unix() * 1000, n.expires_at_unix() * 1000, absl::BytesToHexString(n.signed_()));
+    pqxx::result r;
+    if (devices.empty()) {
+      r = txn.exec_params(
+          "INSERT INTO notifier_outbox (device_id, notification_id, next_attempt_ms, created_ms) "
+          "SELECT device_id, $1, $2, $2 FROM notifier_devices",
+          n.notification_id(), Ms(now));
+    } else {
+      r = txn.exec_params(
+          "INSERT INTO notifier_outbox (device_id, notification_id, next_attempt_ms, created_ms) "
+          "SELECT unnest(string_to_array($1, chr(10))), $2, $3, $3 ON CONFLICT DO NOTHING",
+          absl::StrJoin(devices, "\n"), n.notification_id(), Ms(now));
+    }
+    rows = r.affected_rows();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return rows;
+}
+
+absl::StatusOr<std::vector<OutboxEntry>> PgOutboxStore::ClaimDue(
+    absl::Time now, int limit, absl::Duration lease, const std::string& only_notification) {
+  std::vector<OutboxEntry> out;
+  absl::Status s = pool_->Transact([&](pqxx::work& txn) {
+    pqxx::result r = txn.exec_params(
+        std::string("WITH c AS (UPDATE notifier_outbox SET next_attempt_ms = $2 "
+                    "  WHERE (device_id, notification_id) IN ("
+                    "    SELECT device_id, notification_id FROM notifier_outbox "
+                    "    WHERE state IN ('queued', 'sent') AND next_attempt_ms <= $1 "
+                    "    AND ($4 = '' OR notification_id = $4) "
+                    "    ORDER BY next_attempt_ms LIMIT $3 FOR UPDATE SKIP LOCKED) "
+                    "  RETURNING *) "
+                    "SELECT ") +
+            kEntryColumns +
+            " FROM c o JOIN notifier_announcements a USING (notification_id) "
+            "LEFT JOIN notifier_devices d ON d.device_id = o.device_id "
+            "ORDER BY o.created_ms",
+        Ms(now), Ms(now + lease), limit, only_notification);
+    for (const auto& row : r) out.push_back(EntryFromRow(row));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::vector<OutboxEntry>> PgOutboxStore::TakePendingFor(const std::string& device_id,
+                                                                       absl::Time now) {
+  std::vector<OutboxEntry> out;
+  absl::Status s = pool_->Transact([&](pqxx::work& txn) {
+    pqxx::result r = txn.exec_params(
+        std::string("SELECT ") + kEntryColumns +
+            " FROM notifier_outbox o JOIN notifier_announcements a USING (notification_id) "
+            "LEFT JOIN notifier_devices d ON d.device_id = o.device_id "
+            "WHERE o.device_id = $1 AND o.state IN ('queued', 'sent', 'failed') "
+            "AND a.expires_at_ms > $2 ORDER BY o.created_ms FOR UPDATE OF o",
+        device_id, Ms(now));
+    for (const auto& row : r) {
+      OutboxEntry e = EntryFromRow(row);
+      txn.exec_params(
+          "UPDATE notifier_outbox SET state = 'sent', channel = 'ip_push', sent_ms = $3, "
+          "next_attempt_ms = $4 WHERE device_id = $1 AND notification_id = $2",
+          device_id, e.notification.notification_id(), Ms(now), Ms(now + e.prefs.ack_timeout));
+      txn.exec_params(
+          "INSERT INTO notifier_receipts (device_id, notification_id, channel, event, at_ms, "
+          "detail) VALUES ($1, $2, 'ip_push', 'sent', $3, 'redelivered on reconnect')",
+          device_id, e.notification.notification_id(), Ms(now));
+      out.push_back(std::move(e));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::Status PgOutboxStore::Apply(const std::vector<OutboxUpdate>& updates, absl::Time now) {
+  return pool_->Transact([&](pqxx::work& txn) {
+    for (const OutboxUpdate& u : updates) {
+      // Never overwrite an acknowledgement that raced with the delivery.
+      txn.exec_params(
+          "UPDATE notifier_outbox SET state = $3, channel_index = $4, channel = $5, "
+          "attempts = $6, next_attempt_ms = $7, sent_ms = coalesce($8, sent_ms), "
+          "last_error = $9 WHERE device_id = $1 AND notification_id = $2 "
+          "AND state <> 'acknowledged'",
+          u.device_id, u.notification_id, u.state, u.channel_index,
+          u.channel == v1::CHANNEL_UNSPECIFIED ? std::string() : ChannelName(u.channel), u.attempts,
+          Ms(u.next_attempt), u.sent ? std::optional<int64_t>(Ms(*u.sent)) : std::nullopt,
+          u.last_error);
+      if (!u.receipt_event.empty()) {
+        txn.exec_params(
+            "INSERT INTO notifier_receipts (device_id, notification_id, channel, event, at_ms, "
+            "detail) VALUES ($1, $2, $3, $4, $5, $6)",
+            u.device_id, u.notification_id, ChannelName(u.channel), u.receipt_event, Ms(now),
+            u.receipt_detail);
+      }
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<AckResult> PgOutboxStore::Acknowledge(const std::string& device_id,
+                                                     const std::string& notification_id,
+                                                     absl::Time now) {
+  AckResult result;
+  absl::Status s = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    pqxx::result r = txn.exec_params(
+        "SELECT state, channel, created_ms FROM notifier_outbox "
+        "WHERE device_id = $1 AND notification_id = $2 FOR UPDATE",
+        device_id, notification_id);
+    if (r.empty()) {
+      return absl::NotFoundError("notification " + notification_id + " was not sent to device " +
+                                 device_id);
+    }
+    result.channel = ParseChannel(r[0][1].as<std::string>());
+    result.created = absl::FromUnixMillis(r[0][2].as<int64_t>());
+    if (r[0][0].as<std::string>() == "acknowledged") return absl::OkStatus();
+    result.newly_acknowledged = true;
+    txn.exec_params(
+        "UPDATE notifier_outbox SET state = 'acknowledged', acked_ms = $3 "
+        "WHERE device_id = $1 AND notification_id = $2",
+        device_id, notification_id, Ms(now));
+    txn.exec_params(
+        "INSERT INTO notifier_receipts (device_id, notification_id, channel, event, at_ms) "
+        "VALUES ($1, $2, $3, 'acknowledged', $4)",
+        device_id, notification_id, r[0][1].as<std::string>(), Ms(now));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+absl::StatusOr<std::vector<std::string>> PgOutboxStore::SigningKeys(const std::string& seed,
+                                                                    absl::Time now) {
+  std::vector<std::string> keys;
+  absl::Status s = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    txn.exec("LOCK TABLE notifier_signing_keys IN EXCLUSIVE MODE");
+    pqxx::result r = txn.exec(
+        "SELECT private_key_hex FROM notifier_signing_keys ORDER BY created_ms DESC, key_id");
+    if (r.empty()) {
+      auto key = seed.empty() ? Ed25519KeyPair::Generate() : Ed25519KeyPair::FromPrivateKey(seed);
+      if (!key.ok()) return key.status();
+      txn.exec_params(
+          "INSERT INTO notifier_signing_keys (key_id, private_key_hex, public_key_hex, "
+          "created_ms) VALUES ($1, $2, $3, $4)",
+          absl::BytesToHexString(NotificationKeyId(key->public_key())),
+          absl::BytesToHexString(key->private_key()), absl::BytesToHexString(key->public_key()),
+          Ms(now));
+      keys.push_back(key->private_key());
+      return absl::OkStatus();
+    }
+    for (const auto& row : r) keys.push_back(absl::HexStringToBytes(row[0].as<std::string>()));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return keys;
+}
+
+}  // namespace updraft::notifier
