@@ -89,6 +89,18 @@ pg_as_user() {
   fi
 }
 
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# The first port from $1 up that nothing listens on.
+free_port_from() {
+  local p="$1"
+  while port_in_use "$p"; do p=$((p + 1)); done
+  echo "$p"
+}
+
 start_postgres() {
   local data="$RUN_DIR/pg/data" sock="$RUN_DIR/pg/sock"
   mkdir -p "$RUN_DIR/pg/sock" "$RUN_DIR/logs"
@@ -104,8 +116,13 @@ start_postgres() {
     pg_as_user "$PG_BIN/initdb" -D "$data" -U updraft --auth=trust -E UTF8 >/dev/null
   fi
   if pg_as_user "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    PG_PORT="$(sed -n 4p "$data/postmaster.pid")"
     log "PostgreSQL already running on 127.0.0.1:$PG_PORT"
   else
+    if port_in_use "$PG_PORT"; then
+      # Another checkout's server (or anything else) holds the port.
+      PG_PORT="$(free_port_from $((PG_PORT + 1)))"
+    fi
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
     pg_as_user "$PG_BIN/pg_ctl" -D "$data" -w -t 60 -l "$RUN_DIR/pg/server.log" \
       -o "-p $PG_PORT -k $sock -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" \
@@ -131,10 +148,16 @@ psql_admin() {
 
 start_redis() {
   mkdir -p "$RUN_DIR/redis"
-  if redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+  local pidfile="$RUN_DIR/redis/redis.pid" port_file="$RUN_DIR/redis/port"
+  if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && [ -s "$port_file" ]; then
+    REDIS_PORT="$(cat "$port_file")"
     log "Redis already running on 127.0.0.1:$REDIS_PORT"
     return
   fi
+  if port_in_use "$REDIS_PORT"; then
+    REDIS_PORT="$(free_port_from $((REDIS_PORT + 1)))"
+  fi
+  echo "$REDIS_PORT" >"$port_file"
   log "starting Redis on 127.0.0.1:$REDIS_PORT"
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --protected-mode yes --daemonize yes \
     --dir "$RUN_DIR/redis" --pidfile "$RUN_DIR/redis/redis.pid" \
