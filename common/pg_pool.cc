@@ -104,6 +104,28 @@ absl::Status PgPool::Transact(const std::function<absl::Status(pqxx::work&)>& fn
   return result;
 }
 
+absl::Status PgPool::Read(const std::function<absl::Status(pqxx::nontransaction&)>& fn) {
+  absl::Status result;
+  for (int attempt = 0; attempt <= options_.max_retries; ++attempt) {
+    auto conn = Acquire();
+    if (!conn.ok()) return conn.status();
+    bool retry = false;
+    try {
+      pqxx::nontransaction txn(**conn);
+      result = fn(txn);
+    } catch (const pqxx::broken_connection& e) {
+      (*conn).reset();
+      retry = true;
+      result = StatusFromPqxx(e);
+    } catch (const std::exception& e) {
+      result = StatusFromPqxx(e);
+    }
+    Release(*std::move(conn));
+    if (!retry) break;
+  }
+  return result;
+}
+
 absl::Status PgPool::ExecuteNonTransactional(const std::string& sql) {
   auto conn = Acquire();
   if (!conn.ok()) return conn.status();

@@ -93,3 +93,32 @@ TEST_F(PgPoolTest, BadUriIsUnavailable) {
 
 }  // namespace
 }  // namespace updraft
+
+namespace updraft {
+namespace {
+
+TEST_F(PgPoolTest, ReadRunsOneStatementAndMapsErrors) {
+  ASSERT_TRUE(ApplyMigrations(*pool_, "test", kMigrations).ok());
+  ASSERT_TRUE(pool_
+                  ->Transact([](pqxx::work& txn) {
+                    txn.exec("INSERT INTO t VALUES (7, 'seven')");
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  std::string v;
+  ASSERT_TRUE(pool_
+                  ->Read([&](pqxx::nontransaction& txn) {
+                    v = txn.exec_params("SELECT v FROM t WHERE id = $1", 7)[0][0].as<std::string>();
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(v, "seven");
+  absl::Status s = pool_->Read([](pqxx::nontransaction& txn) {
+    txn.exec("SELECT * FROM no_such_table");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+}
+
+}  // namespace
+}  // namespace updraft

@@ -1,6 +1,7 @@
 #include "services/auth/pg_device_registry.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
@@ -82,28 +83,30 @@ absl::StatusOr<DeviceRecord> PgDeviceRegistry::Register(const DeviceRecord& devi
 }
 
 absl::StatusOr<DeviceRecord> PgDeviceRegistry::Get(absl::string_view device_id) {
-  std::vector<DeviceRecord> found;
+  // The login path's read: one statement, one round trip, no transaction.
+  std::optional<DeviceRecord> found;
   std::string id(device_id);
-  absl::Status s = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
-    found.clear();
+  absl::Status s = pool_->Read([&](pqxx::nontransaction& txn) -> absl::Status {
+    found.reset();
     pqxx::result r = txn.exec_params(
-        absl::StrCat("SELECT ", DeviceColumns("devices"), " FROM devices WHERE device_id = $1"),
+        absl::StrCat("SELECT ", DeviceColumns("devices"),
+                     ", a.key, a.value FROM devices"
+                     " LEFT JOIN LATERAL jsonb_each_text(devices.attributes) a ON true"
+                     " WHERE devices.device_id = $1"),
         id);
     if (r.empty()) {
       return absl::NotFoundError(absl::StrCat("device ", device_id, " is not registered"));
     }
     absl::StatusOr<DeviceRecord> d = ReadDevice(r[0]);
     if (!d.ok()) return d.status();
-    found.push_back(*std::move(d));
-    absl::flat_hash_map<std::string, DeviceRecord*> by_id = {{id, &found[0]}};
-    FillAttributes(
-        txn.exec_params(
-            AttributesSql("SELECT device_id, attributes FROM devices WHERE device_id = $1"), id),
-        by_id);
+    for (const auto& row : r) {
+      if (!row[6].is_null()) d->attributes[row[6].as<std::string>()] = row[7].as<std::string>();
+    }
+    found = *std::move(d);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  return found[0];
+  return *std::move(found);
 }
 
 absl::StatusOr<std::vector<DeviceRecord>> PgDeviceRegistry::List(const DeviceQuery& query) {
