@@ -34,6 +34,13 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
   int applied = 0;
   UPDRAFT_RETURN_IF_ERROR(ApplyMigrations(*s->pool_, "catalog", CatalogMigrations(), &applied));
   s->store_ = std::make_unique<PgCatalogStore>(s->pool_.get());
+  s->releases_ = std::make_unique<ReleaseCache>(s->store_.get());
+  UPDRAFT_ASSIGN_OR_RETURN(
+      s->release_listener_,
+      PgReleaseListener::Start({.pg_uri = options.pg_uri,
+                                .cache = s->releases_.get(),
+                                .logger = options.logger,
+                                .full_reload_interval = options.release_reload_interval}));
 
   std::shared_ptr<grpc::Channel> auth_channel;
   if (!options.auth_address.empty()) {
@@ -98,7 +105,8 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
                                                             : options.public_download_target,
                               .public_http_base = options.public_http_base,
                               .grants = s->grants_.get(),
-                              .logger = options.logger}));
+                              .logger = options.logger,
+                              .releases = s->releases_.get()}));
   s->admin_api_ =
       std::make_unique<GrpcCatalogAdmin>(s->service_.get(), s->operator_verifier_.get());
   s->device_api_ = std::make_unique<GrpcDeviceCatalog>(s->service_.get(), s->verifier_.get(),

@@ -22,6 +22,8 @@
 #include "services/catalog/download_grant_writer.h"
 #include "services/catalog/grpc_catalog_service.h"
 #include "services/catalog/manifest_source.h"
+#include "services/catalog/pg_release_listener.h"
+#include "services/catalog/release_cache.h"
 
 namespace updraft::catalog {
 
@@ -64,6 +66,9 @@ class CatalogServer {
     // File with the API key (role viewer suffices) the catalog logs in with
     // to call Download.GetManifest; empty: no operator token is sent.
     std::string api_key_file;
+    // Safety-net full reload of the release snapshot (normally refreshed by
+    // LISTEN/NOTIFY on every publish and withdraw).
+    absl::Duration release_reload_interval = absl::Minutes(5);
     // Real clock when null.
     const Clock* clock = nullptr;
     // Required.
@@ -75,6 +80,9 @@ class CatalogServer {
 
   int port() const { return grpc_server_->port(); }
   int metrics_port() const { return metrics_->port(); }
+  // The snapshot update checks are answered from.
+  ReleaseCache& releases() { return *releases_; }
+  PgReleaseListener& release_listener() { return *release_listener_; }
   // The revocations this replica enforces.
   RevocationList& revocations() { return *revocations_; }
   void Shutdown(absl::Duration grace = absl::Seconds(5));
@@ -86,6 +94,8 @@ class CatalogServer {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<PgPool> pool_;
   std::unique_ptr<CatalogStore> store_;
+  std::unique_ptr<ReleaseCache> releases_;
+  std::unique_ptr<PgReleaseListener> release_listener_;
   std::unique_ptr<ManifestSource> manifests_;
   std::unique_ptr<PublicKeySource> key_source_;
   std::unique_ptr<OperatorTokenSource> credentials_;

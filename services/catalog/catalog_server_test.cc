@@ -362,5 +362,126 @@ TEST(CatalogServerTest, ServesAndCallsAuthOverMutualTls) {
   auth_server->Shutdown();
 }
 
+// Two replicas over one database: what is published or withdrawn through
+// one is answered from the other's in-memory snapshot, refreshed by NOTIFY.
+TEST(CatalogServerTest, ReplicasFollowPublishAndWithdrawWithCompatibility) {
+  auto env = TestEnv::Create();
+  ASSERT_TRUE(env.ok()) << env.status();
+  StandInDownload download;
+  grpc::ServerBuilder builder;
+  int download_port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &download_port);
+  builder.RegisterService(&download);
+  auto download_server = builder.BuildAndStart();
+  ASSERT_NE(download_server, nullptr);
+
+  FakeClock clock;
+  Logger logger("catalog", &clock, stderr, Logger::Level::kWarning);
+  auto key = Ed25519KeyPair::Generate();
+  ASSERT_TRUE(key.ok());
+  StaticKeySource keys;
+  keys.Add(key->public_key());
+  TokenSigner signer(*key, &clock, absl::Minutes(10));
+  CatalogServer::Options o{.pg_uri = (*env)->pg_uri(),
+                           .download_address = "127.0.0.1:" + std::to_string(download_port),
+                           .key_source_override = &keys,
+                           .clock = &clock,
+                           .logger = &logger};
+  auto a = CatalogServer::Create(o);
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = CatalogServer::Create(o);
+  ASSERT_TRUE(b.ok()) << b.status();
+  auto stub = [](CatalogServer& s) {
+    return grpc::CreateChannel("127.0.0.1:" + std::to_string(s.port()),
+                               grpc::InsecureChannelCredentials());
+  };
+  auto admin = v1::CatalogAdmin::NewStub(stub(**a));
+  auto device = v1::DeviceCatalog::NewStub(stub(**b));
+  auto as = [&](grpc::ClientContext* ctx, const std::string& role) {
+    ctx->AddMetadata("authorization",
+                     "Bearer " + signer.Issue("ak_1", kOperatorAudience, {.role = role})->token);
+  };
+
+  v1::Package package;
+  {
+    grpc::ClientContext ctx;
+    as(&ctx, "publisher");
+    v1::CreatePackageRequest p;
+    p.set_name("player");
+    p.set_author("Acme");
+    ASSERT_TRUE(admin->CreatePackage(&ctx, p, &package).ok());
+  }
+  v1::CreateReleaseRequest r;
+  r.set_package_id(package.package_id());
+  r.set_version("1.0.0");
+  r.set_artifact_sha256(kSha);
+  r.mutable_dcinfo()->set_variant(v1::DcInfo::TRIPLES);
+  auto* e = r.mutable_dcinfo()->add_entries();
+  e->set_author("Acme");
+  e->set_name("player");
+  e->set_version("100");
+  e->add_files("bin/player");
+  r.mutable_compatibility()->add_models("A1");
+  r.mutable_compatibility()->set_min_os_version("13");
+  v1::Release release;
+  {
+    grpc::ClientContext ctx;
+    as(&ctx, "publisher");
+    r.mutable_compatibility()->set_max_os_version("12");
+    grpc::Status s = admin->CreateRelease(&ctx, r, &release);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("compatibility.min_os_version 13 is above"));
+  }
+  r.mutable_compatibility()->clear_max_os_version();
+  {
+    grpc::ClientContext ctx;
+    as(&ctx, "publisher");
+    ASSERT_TRUE(admin->CreateRelease(&ctx, r, &release).ok());
+    grpc::ClientContext publish;
+    as(&publish, "publisher");
+    v1::PublishReleaseRequest p;
+    p.set_release_id(release.release_id());
+    ASSERT_TRUE(admin->PublishRelease(&publish, p, &release).ok());
+  }
+  const std::string id = release.release_id();
+  ASSERT_TRUE((*b)->releases().WaitFor(
+      [&](const ReleaseSnapshot& s) { return s.releases.count(id) > 0; }, absl::Seconds(20)));
+
+  auto check = [&](const std::string& model, const std::string& os) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + signer.Issue("dev-1", kDeviceAudience)->token);
+    v1::CheckForUpdatesRequest req;
+    req.mutable_attributes()->set_model(model);
+    req.mutable_attributes()->set_os_version(os);
+    v1::CheckForUpdatesResponse resp;
+    grpc::Status s = device->CheckForUpdates(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.offers_size();
+  };
+  EXPECT_EQ(check("A1", "13.1"), 1);
+  EXPECT_EQ(check("A1", "12"), 0);
+  EXPECT_EQ(check("Z9", "14"), 0);
+
+  {
+    grpc::ClientContext viewer;
+    as(&viewer, "viewer");
+    v1::WithdrawReleaseRequest w;
+    w.set_release_id(id);
+    EXPECT_EQ(admin->WithdrawRelease(&viewer, w, &release).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    grpc::ClientContext ctx;
+    as(&ctx, "publisher");
+    ASSERT_TRUE(admin->WithdrawRelease(&ctx, w, &release).ok());
+    EXPECT_EQ(release.state(), v1::WITHDRAWN);
+  }
+  ASSERT_TRUE((*b)->releases().WaitFor(
+      [&](const ReleaseSnapshot& s) {
+        auto it = s.releases.find(id);
+        return it != s.releases.end() && it->second.state() == v1::WITHDRAWN;
+      },
+      absl::Seconds(20)));
+  EXPECT_EQ(check("A1", "13.1"), 0);
+}
+
 }  // namespace
 }  // namespace updraft::catalog

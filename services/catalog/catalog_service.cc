@@ -60,17 +60,52 @@ absl::Status ValidateDeviceId(absl::string_view device_id) {
   return ValidateText("device_id", device_id, kMaxDeviceIdLength, true);
 }
 
-CatalogRelease ToCatalogRelease(const v1::Release& r) {
-  CatalogRelease out;
-  out.release_id = r.release_id();
-  out.package_id = r.package_id();
-  out.package_name = r.package_name();
-  out.version = r.version();
-  out.published = r.state() == v1::PUBLISHED;
-  for (const v1::DcEntry& e : r.dcinfo().entries()) {
-    out.dcs.push_back({e.dc_id(), e.author(), e.name(), e.version()});
+constexpr size_t kMaxCompatibilityEntries = 256;
+
+absl::Status ValidateList(absl::string_view field,
+                          const google::protobuf::RepeatedPtrField<std::string>& items) {
+  if (static_cast<size_t>(items.size()) > kMaxCompatibilityEntries) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " has ", items.size(), " entries; at most ", kMaxCompatibilityEntries));
   }
-  return out;
+  for (int i = 0; i < items.size(); ++i) {
+    UPDRAFT_RETURN_IF_ERROR(
+        ValidateText(absl::StrCat(field, "[", i, "]"), items[i], kMaxAttributeLength, true));
+    for (int j = 0; j < i; ++j) {
+      if (items[j] == items[i]) {
+        return absl::InvalidArgumentError(absl::StrCat(field, " lists \"", items[i], "\" twice"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// An optional OS version bound; empty leaves `out` unset.
+absl::Status ParseOsBound(absl::string_view field, const std::string& text,
+                          std::optional<SemVer>* out) {
+  if (text.empty()) return absl::OkStatus();
+  UPDRAFT_RETURN_IF_ERROR(ValidateText(field, text, kMaxVersionLength, true));
+  auto v = ParseOsVersion(text);
+  if (!v.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " \"", text, "\" is not an OS version (e.g. 13, 13.1 or 13.1.2)"));
+  }
+  *out = *std::move(v);
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCompatibility(const v1::Compatibility& c) {
+  UPDRAFT_RETURN_IF_ERROR(ValidateList("compatibility.models", c.models()));
+  UPDRAFT_RETURN_IF_ERROR(ValidateList("compatibility.carriers", c.carriers()));
+  std::optional<SemVer> min, max;
+  UPDRAFT_RETURN_IF_ERROR(ParseOsBound("compatibility.min_os_version", c.min_os_version(), &min));
+  UPDRAFT_RETURN_IF_ERROR(ParseOsBound("compatibility.max_os_version", c.max_os_version(), &max));
+  if (min.has_value() && max.has_value() && *min > *max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("compatibility.min_os_version ", c.min_os_version(),
+                     " is above compatibility.max_os_version ", c.max_os_version()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -96,7 +131,21 @@ absl::StatusOr<std::unique_ptr<CatalogService>> CatalogService::Create(Options o
   if (options.max_history < 1) {
     return absl::InvalidArgumentError("CatalogService max_history must be positive");
   }
-  return std::unique_ptr<CatalogService>(new CatalogService(std::move(options)));
+  std::unique_ptr<CatalogService> service(new CatalogService(std::move(options)));
+  if (service->options_.releases == nullptr) {
+    service->own_releases_ = std::make_unique<ReleaseCache>(service->options_.store);
+    UPDRAFT_RETURN_IF_ERROR(service->own_releases_->Reload());
+    service->options_.releases = service->own_releases_.get();
+  }
+  return service;
+}
+
+void CatalogService::RefreshSnapshot() {
+  absl::Status s = options_.releases->Reload();
+  if (!s.ok() && options_.logger != nullptr) {
+    options_.logger->Warning("release snapshot reload failed",
+                             {{"error", std::string(s.message())}});
+  }
 }
 
 absl::StatusOr<v1::Package> CatalogService::CreatePackage(const v1::CreatePackageRequest& request) {
@@ -125,6 +174,7 @@ absl::StatusOr<v1::Release> CatalogService::CreateRelease(const v1::CreateReleas
         "artifact_sha256 must be the artifact's SHA-256 as 64 lower-case hex digits");
   }
   UPDRAFT_RETURN_IF_ERROR(ValidateSettings(request.settings()));
+  UPDRAFT_RETURN_IF_ERROR(ValidateCompatibility(request.compatibility()));
   UPDRAFT_ASSIGN_OR_RETURN(v1::Package package, options_.store->GetPackage(request.package_id()));
   UPDRAFT_ASSIGN_OR_RETURN(v1::ArtifactManifest manifest,
                            options_.manifests->GetManifest(request.artifact_sha256()));
@@ -138,6 +188,7 @@ absl::StatusOr<v1::Release> CatalogService::CreateRelease(const v1::CreateReleas
   *release.mutable_artifact() = std::move(manifest);
   *release.mutable_dcinfo() = std::move(dcinfo);
   *release.mutable_settings() = request.settings();
+  *release.mutable_compatibility() = request.compatibility();
   release.set_package_name(package.name());
   release.set_description(package.description());
   UPDRAFT_RETURN_IF_ERROR(options_.store->CreateRelease(release, options_.clock->Now()));
@@ -147,7 +198,19 @@ absl::StatusOr<v1::Release> CatalogService::CreateRelease(const v1::CreateReleas
 absl::StatusOr<v1::Release> CatalogService::PublishRelease(
     const v1::PublishReleaseRequest& request) {
   UPDRAFT_RETURN_IF_ERROR(ValidateIdentifier("release_id", request.release_id(), kMaxIdLength));
-  return options_.store->PublishRelease(request.release_id(), options_.clock->Now());
+  UPDRAFT_ASSIGN_OR_RETURN(v1::Release release, options_.store->PublishRelease(
+                                                    request.release_id(), options_.clock->Now()));
+  RefreshSnapshot();
+  return release;
+}
+
+absl::StatusOr<v1::Release> CatalogService::WithdrawRelease(
+    const v1::WithdrawReleaseRequest& request) {
+  UPDRAFT_RETURN_IF_ERROR(ValidateIdentifier("release_id", request.release_id(), kMaxIdLength));
+  UPDRAFT_ASSIGN_OR_RETURN(v1::Release release, options_.store->WithdrawRelease(
+                                                    request.release_id(), options_.clock->Now()));
+  RefreshSnapshot();
+  return release;
 }
 
 absl::StatusOr<v1::Release> CatalogService::GetRelease(const v1::GetReleaseRequest& request) {
@@ -172,26 +235,21 @@ absl::StatusOr<v1::CheckForUpdatesResponse> CatalogService::CheckForUpdates(
   UPDRAFT_RETURN_IF_ERROR(
       ValidateText("attributes.carrier", a.carrier(), kMaxAttributeLength, false));
 
-  UPDRAFT_ASSIGN_OR_RETURN(std::vector<v1::Release> releases,
-                           options_.store->ListPublishedReleases());
-  std::vector<CatalogRelease> known;
-  absl::flat_hash_map<std::string, const v1::Release*> by_id;
-  for (const v1::Release& r : releases) {
-    known.push_back(ToCatalogRelease(r));
-    by_id[r.release_id()] = &r;
-  }
+  std::shared_ptr<const ReleaseSnapshot> snapshot = options_.releases->Current();
   std::vector<DeviceComponent> inventory;
+  inventory.reserve(request.inventory_size());
   for (const v1::InventoryComponent& c : request.inventory()) {
     inventory.push_back({c.dc_id(), c.release_id(), c.author(), c.name(), c.version(),
                          c.location() == v1::DEPLOYED});
   }
-  UpdateDecision decision = DecideUpdates(inventory, known);
+  UpdateDecision decision =
+      snapshot->index.Decide(inventory, {a.model(), a.os_version(), a.carrier()});
 
   v1::CheckForUpdatesResponse response;
   for (const UpdateOffer& o : decision.offers) {
     v1::Offer* offer = response.add_offers();
     offer->set_kind(o.kind == OfferKind::kOverwrite ? v1::OVERWRITE : v1::FRESH_INSTALL);
-    *offer->mutable_release() = *by_id.at(o.release_id);
+    *offer->mutable_release() = snapshot->releases.at(o.release_id);
     offer->set_installed_version(o.installed_version);
     offer->set_download_target(options_.public_download_target);
     if (!options_.public_http_base.empty()) {

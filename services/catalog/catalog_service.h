@@ -10,6 +10,7 @@
 #include "services/catalog/catalog_store.h"
 #include "services/catalog/download_grant_writer.h"
 #include "services/catalog/manifest_source.h"
+#include "services/catalog/release_cache.h"
 #include "updraft/v1/catalog.pb.h"
 
 namespace updraft::catalog {
@@ -37,6 +38,11 @@ class CatalogService {
     Logger* logger = nullptr;
     // Report history returned by GetDeviceState.
     int max_history = 100;
+    // The in-memory snapshot update checks are answered from, kept current
+    // by its owner (e.g. a PgReleaseListener); this service reloads it after
+    // its own publish and withdraw. Null: the service keeps one of its own
+    // over `store`, loaded in Create().
+    ReleaseCache* releases = nullptr;
   };
 
   static absl::StatusOr<std::unique_ptr<CatalogService>> Create(Options options);
@@ -46,8 +52,12 @@ class CatalogService {
   // A DRAFT release of an artifact already uploaded to the download service,
   // with its manifest copied and its DCinfo validated and completed.
   absl::StatusOr<v1::Release> CreateRelease(const v1::CreateReleaseRequest& request);
-  // Idempotent.
+  // Idempotent; FAILED_PRECONDITION for a withdrawn release.
   absl::StatusOr<v1::Release> PublishRelease(const v1::PublishReleaseRequest& request);
+  // Stops offering a published release (state WITHDRAWN); devices that have
+  // it keep it, and no downgrade is offered. Idempotent; FAILED_PRECONDITION
+  // for a draft.
+  absl::StatusOr<v1::Release> WithdrawRelease(const v1::WithdrawReleaseRequest& request);
   absl::StatusOr<v1::Release> GetRelease(const v1::GetReleaseRequest& request);
   absl::StatusOr<v1::DeviceState> GetDeviceState(const v1::GetDeviceStateRequest& request);
 
@@ -60,7 +70,11 @@ class CatalogService {
 
  private:
   explicit CatalogService(Options options) : options_(std::move(options)) {}
-  const Options options_;
+  // After a local publish or withdraw: this replica sees it at once.
+  void RefreshSnapshot();
+
+  Options options_;
+  std::unique_ptr<ReleaseCache> own_releases_;
 };
 
 }  // namespace updraft::catalog

@@ -1,6 +1,12 @@
 #include "services/catalog/catalog_service.h"
 
+#include <atomic>
+#include <functional>
+#include <string>
+#include <thread>
+
 #include "common/crypto.h"
+#include "common/semver.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/catalog/fake_catalog_store.h"
@@ -416,13 +422,23 @@ TEST(CatalogServiceMockTest, StoreErrorsPassThrough) {
   MockCatalogStore store;
   MockManifestSource manifests;
   FakeClock clock;
+  EXPECT_CALL(store, ListPublicReleases())
+      .WillOnce(Return(absl::UnavailableError("database unavailable")))
+      .WillOnce(Return(std::vector<v1::Release>()));
+  // The release snapshot is loaded at creation.
+  EXPECT_THAT(CatalogService::Create({.store = &store,
+                                      .manifests = &manifests,
+                                      .clock = &clock,
+                                      .public_download_target = "t"})
+                  .status(),
+              StatusIs(absl::StatusCode::kUnavailable, "database unavailable"));
   auto service = CatalogService::Create(
       {.store = &store, .manifests = &manifests, .clock = &clock, .public_download_target = "t"});
   ASSERT_TRUE(service.ok());
-  EXPECT_CALL(store, ListPublishedReleases())
-      .WillOnce(Return(absl::UnavailableError("database unavailable")));
-  EXPECT_THAT((*service)->CheckForUpdates("dev-1", {}).status(),
-              StatusIs(absl::StatusCode::kUnavailable, "database unavailable"));
+  // Checks are answered from memory: no store call.
+  auto nothing = (*service)->CheckForUpdates("dev-1", {});
+  ASSERT_TRUE(nothing.ok()) << nothing.status();
+  EXPECT_EQ(nothing->offers_size(), 0);
 
   v1::Package package;
   package.set_package_id("pkg_1");
@@ -454,18 +470,26 @@ class RecordingGrantWriter : public DownloadGrantWriter {
 
 TEST_F(CatalogServiceTest, OffersGrantTheArtifactAndNameTheHttpSource) {
   RecordingGrantWriter grants;
+  // A second replica over the same store, with a snapshot of its own.
+  ReleaseCache releases(&store_);
   auto service = CatalogService::Create({.store = &store_,
                                          .manifests = &manifests_,
                                          .clock = &clock_,
                                          .public_download_target = "dl.example:443",
                                          .public_http_base = "https://cdn.example/updraft/",
-                                         .grants = &grants});
+                                         .grants = &grants,
+                                         .releases = &releases});
   ASSERT_TRUE(service.ok()) << service.status();
   auto nothing = (*service)->CheckForUpdates("dev-1", v1::CheckForUpdatesRequest());
   ASSERT_TRUE(nothing.ok());
   EXPECT_TRUE(grants.granted.empty());
 
   v1::Release v1_0 = Publish("1.0.0");
+  // Not seen until its snapshot reloads (PgReleaseListener does on NOTIFY).
+  auto stale = (*service)->CheckForUpdates("dev-1", v1::CheckForUpdatesRequest());
+  ASSERT_TRUE(stale.ok());
+  EXPECT_EQ(stale->offers_size(), 0);
+  ASSERT_TRUE(releases.Reload().ok());
   auto offers = (*service)->CheckForUpdates("dev-1", v1::CheckForUpdatesRequest());
   ASSERT_TRUE(offers.ok()) << offers.status();
   ASSERT_EQ(offers->offers_size(), 1);
@@ -487,6 +511,156 @@ TEST_F(CatalogServiceTest, PublicHttpBaseMustBeAUrl) {
                                       .public_http_base = "cdn.example"})
                   .status(),
               StatusIs(absl::StatusCode::kInvalidArgument, "public_http_base"));
+}
+
+TEST_F(CatalogServiceTest, WithdrawStopsOfferingAndNeverDowngrades) {
+  v1::Release v1_0 = Publish("1.0.0");
+  v1::Release v2_0 = Publish("2.0.0");
+  v1::CheckForUpdatesRequest fresh;
+  auto offers = service_->CheckForUpdates("dev-1", fresh);
+  ASSERT_TRUE(offers.ok());
+  ASSERT_EQ(offers->offers_size(), 1);
+  EXPECT_EQ(offers->offers(0).release().release_id(), v2_0.release_id());
+
+  v1::WithdrawReleaseRequest w;
+  w.set_release_id(v2_0.release_id());
+  auto withdrawn = service_->WithdrawRelease(w);
+  ASSERT_TRUE(withdrawn.ok()) << withdrawn.status();
+  EXPECT_EQ(withdrawn->state(), v1::WITHDRAWN);
+  ASSERT_TRUE(service_->WithdrawRelease(w).ok());  // idempotent
+
+  // A new device now gets 1.0.0; the history (GetRelease) is kept.
+  offers = service_->CheckForUpdates("dev-1", fresh);
+  ASSERT_TRUE(offers.ok());
+  ASSERT_EQ(offers->offers_size(), 1);
+  EXPECT_EQ(offers->offers(0).release().release_id(), v1_0.release_id());
+  v1::GetReleaseRequest get;
+  get.set_release_id(v2_0.release_id());
+  EXPECT_EQ(service_->GetRelease(get)->state(), v1::WITHDRAWN);
+
+  // A device that installed 2.0.0 is not offered 1.0.0.
+  v1::CheckForUpdatesRequest has_v2;
+  for (const auto& dc : v2_0.dcinfo().entries()) {
+    auto* c = has_v2.add_inventory();
+    c->set_release_id(v2_0.release_id());
+    c->set_dc_id(dc.dc_id());
+    c->set_author(dc.author());
+    c->set_name(dc.name());
+    c->set_version(dc.version());
+    c->set_location(v1::DEPLOYED);
+  }
+  offers = service_->CheckForUpdates("dev-2", has_v2);
+  ASSERT_TRUE(offers.ok());
+  EXPECT_EQ(offers->offers_size(), 0);
+
+  // A withdrawn release cannot be published again; a draft cannot be withdrawn.
+  v1::PublishReleaseRequest p;
+  p.set_release_id(v2_0.release_id());
+  EXPECT_THAT(service_->PublishRelease(p).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "was withdrawn"));
+  auto draft = service_->CreateRelease(ReleaseRequest("3.0.0"));
+  ASSERT_TRUE(draft.ok());
+  w.set_release_id(draft->release_id());
+  EXPECT_THAT(service_->WithdrawRelease(w).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "is a draft"));
+  w.set_release_id("rel_ffffffffffffffff");
+  EXPECT_THAT(service_->WithdrawRelease(w).status(),
+              StatusIs(absl::StatusCode::kNotFound, "release rel_ffffffffffffffff not found"));
+  w.set_release_id("");
+  EXPECT_THAT(service_->WithdrawRelease(w).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "release_id"));
+}
+
+TEST_F(CatalogServiceTest, CompatibilityIsValidatedStoredAndApplied) {
+  auto bad = [&](std::function<void(v1::Compatibility*)> edit, const std::string& message) {
+    v1::CreateReleaseRequest r = ReleaseRequest("1.0.0");
+    edit(r.mutable_compatibility());
+    EXPECT_THAT(service_->CreateRelease(r).status(),
+                StatusIs(absl::StatusCode::kInvalidArgument, message));
+  };
+  bad([](v1::Compatibility* c) { c->add_models(""); }, "compatibility.models[0] is required");
+  bad(
+      [](v1::Compatibility* c) {
+        c->add_models("A1");
+        c->add_models("A1");
+      },
+      "compatibility.models lists \"A1\" twice");
+  bad([](v1::Compatibility* c) { c->add_carriers(std::string(129, 'c')); },
+      "compatibility.carriers[0]");
+  bad([](v1::Compatibility* c) { c->add_carriers("bad\xff"); }, "compatibility.carriers[0]");
+  bad([](v1::Compatibility* c) { c->set_min_os_version("thirteen"); },
+      "compatibility.min_os_version \"thirteen\" is not an OS version");
+  bad([](v1::Compatibility* c) { c->set_max_os_version("1.2.3.4"); },
+      "compatibility.max_os_version");
+  bad([](v1::Compatibility* c) { c->set_min_os_version(std::string(65, '1')); },
+      "compatibility.min_os_version is 65 bytes long");
+  bad(
+      [](v1::Compatibility* c) {
+        c->set_min_os_version("14");
+        c->set_max_os_version("13.9");
+      },
+      "compatibility.min_os_version 14 is above compatibility.max_os_version 13.9");
+  bad(
+      [](v1::Compatibility* c) {
+        for (int i = 0; i < 257; ++i) c->add_models(std::to_string(i));
+      },
+      "compatibility.models has 257 entries");
+  EXPECT_EQ(store_.release_count(), 0u);  // nothing stored
+
+  Publish("1.0.0");
+  v1::CreateReleaseRequest r = ReleaseRequest("2.0.0");
+  r.mutable_compatibility()->add_models("A1");
+  r.mutable_compatibility()->set_min_os_version("13");
+  r.mutable_compatibility()->add_carriers("acme");
+  auto created = service_->CreateRelease(r);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->compatibility().models(0), "A1");
+  v1::PublishReleaseRequest p;
+  p.set_release_id(created->release_id());
+  ASSERT_TRUE(service_->PublishRelease(p).ok());
+
+  auto check = [&](const std::string& model, const std::string& os, const std::string& carrier) {
+    v1::CheckForUpdatesRequest c;
+    c.mutable_attributes()->set_model(model);
+    c.mutable_attributes()->set_os_version(os);
+    c.mutable_attributes()->set_carrier(carrier);
+    auto response = service_->CheckForUpdates("dev-1", c);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response->offers_size() == 1 ? response->offers(0).release().version() : "";
+  };
+  EXPECT_EQ(check("A1", "13.2", "acme"), "2.0.0");
+  EXPECT_EQ(check("A1", "12", "acme"), "1.0.0");
+  EXPECT_EQ(check("B2", "13.2", "acme"), "1.0.0");
+  EXPECT_EQ(check("A1", "13.2", "other"), "1.0.0");
+  EXPECT_EQ(check("A1", "", "acme"), "1.0.0");
+}
+
+TEST_F(CatalogServiceTest, PublishDuringChecksIsSeenAtomicallyAndInOrder) {
+  Publish("1.0.0");
+  std::atomic<bool> done{false};
+  std::atomic<int> checks{0};
+  std::vector<std::thread> checkers;
+  for (int t = 0; t < 4; ++t) {
+    checkers.emplace_back([&] {
+      SemVer last = *SemVer::Parse("1.0.0");
+      while (!done.load()) {
+        auto response = service_->CheckForUpdates("dev-1", v1::CheckForUpdatesRequest());
+        ASSERT_TRUE(response.ok()) << response.status();
+        ASSERT_EQ(response->offers_size(), 1);  // never a torn or empty snapshot
+        SemVer seen = *SemVer::Parse(response->offers(0).release().version());
+        EXPECT_FALSE(seen < last) << "went back from " << last.text() << " to " << seen.text();
+        last = seen;
+        ++checks;
+      }
+    });
+  }
+  for (int minor = 1; minor <= 20; ++minor) Publish("1." + std::to_string(minor) + ".0");
+  done = true;
+  for (auto& t : checkers) t.join();
+  EXPECT_GT(checks.load(), 0);
+  auto last = service_->CheckForUpdates("dev-1", v1::CheckForUpdatesRequest());
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->offers(0).release().version(), "1.20.0");
 }
 
 }  // namespace

@@ -35,12 +35,20 @@ class CatalogStore {
   // and one row per DC, in one transaction. NOT_FOUND for an unknown package;
   // ALREADY_EXISTS "release V of package P already exists".
   virtual absl::Status CreateRelease(const v1::Release& release, absl::Time now) = 0;
-  // Marks the release PUBLISHED (again: no change) and returns it. NOT_FOUND.
+  // Marks the release PUBLISHED (again: no change) and returns it. NOT_FOUND;
+  // FAILED_PRECONDITION for a withdrawn release. Announces the change to
+  // every catalog replica (PostgreSQL: NOTIFY in the same transaction).
   virtual absl::StatusOr<v1::Release> PublishRelease(const std::string& release_id,
                                                      absl::Time now) = 0;
+  // Marks a published release WITHDRAWN (again: no change) and returns it,
+  // announced like PublishRelease. NOT_FOUND; FAILED_PRECONDITION for a draft.
+  virtual absl::StatusOr<v1::Release> WithdrawRelease(const std::string& release_id,
+                                                      absl::Time now) = 0;
   // The release with package_name and description filled in. NOT_FOUND.
   virtual absl::StatusOr<v1::Release> GetRelease(const std::string& release_id) = 0;
-  virtual absl::StatusOr<std::vector<v1::Release>> ListPublishedReleases() = 0;
+  // Every release ever published: PUBLISHED and WITHDRAWN ones, with
+  // package_name, description and settings filled in.
+  virtual absl::StatusOr<std::vector<v1::Release>> ListPublicReleases() = 0;
 
   // Records a device's result report, idempotent by (device_id, report_id);
   // NOT_FOUND "release X not found" when report.release_id() is unknown.

@@ -57,7 +57,26 @@ absl::StatusOr<v1::Release> FakeCatalogStore::PublishRelease(const std::string& 
   if (it == releases_.end()) {
     return absl::NotFoundError(absl::StrCat("release ", release_id, " not found"));
   }
+  if (it->second.state() == v1::WITHDRAWN) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("release ", release_id, " was withdrawn and cannot be published again"));
+  }
   it->second.set_state(v1::PUBLISHED);
+  return it->second;
+}
+
+absl::StatusOr<v1::Release> FakeCatalogStore::WithdrawRelease(const std::string& release_id,
+                                                              absl::Time) {
+  absl::MutexLock lock(&mu_);
+  auto it = releases_.find(release_id);
+  if (it == releases_.end()) {
+    return absl::NotFoundError(absl::StrCat("release ", release_id, " not found"));
+  }
+  if (it->second.state() == v1::DRAFT) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "release ", release_id, " is a draft; only a published release can be withdrawn"));
+  }
+  it->second.set_state(v1::WITHDRAWN);
   return it->second;
 }
 
@@ -70,11 +89,11 @@ absl::StatusOr<v1::Release> FakeCatalogStore::GetRelease(const std::string& rele
   return it->second;
 }
 
-absl::StatusOr<std::vector<v1::Release>> FakeCatalogStore::ListPublishedReleases() {
+absl::StatusOr<std::vector<v1::Release>> FakeCatalogStore::ListPublicReleases() {
   absl::MutexLock lock(&mu_);
   std::vector<v1::Release> out;
   for (const auto& [id, r] : releases_) {
-    if (r.state() == v1::PUBLISHED) out.push_back(r);
+    if (r.state() != v1::DRAFT) out.push_back(r);
   }
   return out;
 }

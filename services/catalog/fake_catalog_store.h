@@ -23,7 +23,9 @@ class FakeCatalogStore : public CatalogStore {
   absl::StatusOr<v1::Release> PublishRelease(const std::string& release_id,
                                              absl::Time now) override;
   absl::StatusOr<v1::Release> GetRelease(const std::string& release_id) override;
-  absl::StatusOr<std::vector<v1::Release>> ListPublishedReleases() override;
+  absl::StatusOr<v1::Release> WithdrawRelease(const std::string& release_id,
+                                              absl::Time now) override;
+  absl::StatusOr<std::vector<v1::Release>> ListPublicReleases() override;
   absl::StatusOr<RecordReportResult> RecordReport(
       const std::string& device_id, const v1::ResultRecord& report,
       const std::vector<v1::InventoryComponent>& deployed) override;

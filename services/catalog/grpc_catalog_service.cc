@@ -41,6 +41,14 @@ grpc::Status GrpcCatalogAdmin::PublishRelease(grpc::ServerContext* context,
   return Reply(service_->PublishRelease(*request), response);
 }
 
+grpc::Status GrpcCatalogAdmin::WithdrawRelease(grpc::ServerContext* context,
+                                               const v1::WithdrawReleaseRequest* request,
+                                               v1::Release* response) {
+  auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kPublisher, "WithdrawRelease");
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  return Reply(service_->WithdrawRelease(*request), response);
+}
+
 grpc::Status GrpcCatalogAdmin::GetRelease(grpc::ServerContext* context,
                                           const v1::GetReleaseRequest* request,
                                           v1::Release* response) {

@@ -14,7 +14,7 @@ namespace updraft::catalog {
 
 // gRPC adapter of the operator-facing catalog API. Every RPC needs an
 // operator token (common/operator_auth.h): publisher for CreatePackage,
-// CreateRelease and PublishRelease, viewer for GetRelease and GetDeviceState.
+// CreateRelease, PublishRelease and WithdrawRelease, viewer for GetRelease and GetDeviceState.
 class GrpcCatalogAdmin final : public v1::CatalogAdmin::Service {
  public:
   // Both must outlive the adapter; `operator_verifier` has audience
@@ -29,6 +29,9 @@ class GrpcCatalogAdmin final : public v1::CatalogAdmin::Service {
   grpc::Status PublishRelease(grpc::ServerContext* context,
                               const v1::PublishReleaseRequest* request,
                               v1::Release* response) override;
+  grpc::Status WithdrawRelease(grpc::ServerContext* context,
+                               const v1::WithdrawReleaseRequest* request,
+                               v1::Release* response) override;
   grpc::Status GetRelease(grpc::ServerContext* context, const v1::GetReleaseRequest* request,
                           v1::Release* response) override;
   grpc::Status GetDeviceState(grpc::ServerContext* context,

@@ -270,6 +270,8 @@ TEST_F(GrpcCatalogServiceTest, ManagementRpcsCheckTheOperatorRole) {
        [&](auto* c) { return admin_->CreateRelease(c, v1::CreateReleaseRequest(), &release); }},
       {"PublishRelease", "publisher",
        [&](auto* c) { return admin_->PublishRelease(c, v1::PublishReleaseRequest(), &release); }},
+      {"WithdrawRelease", "publisher",
+       [&](auto* c) { return admin_->WithdrawRelease(c, v1::WithdrawReleaseRequest(), &release); }},
       {"GetRelease", "viewer",
        [&](auto* c) { return admin_->GetRelease(c, v1::GetReleaseRequest(), &release); }},
       {"GetDeviceState", "viewer",

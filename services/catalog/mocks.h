@@ -21,7 +21,9 @@ class MockCatalogStore : public CatalogStore {
   MOCK_METHOD(absl::StatusOr<v1::Release>, PublishRelease,
               (const std::string& release_id, absl::Time now), (override));
   MOCK_METHOD(absl::StatusOr<v1::Release>, GetRelease, (const std::string& release_id), (override));
-  MOCK_METHOD(absl::StatusOr<std::vector<v1::Release>>, ListPublishedReleases, (), (override));
+  MOCK_METHOD(absl::StatusOr<v1::Release>, WithdrawRelease,
+              (const std::string& release_id, absl::Time now), (override));
+  MOCK_METHOD(absl::StatusOr<std::vector<v1::Release>>, ListPublicReleases, (), (override));
   MOCK_METHOD(absl::StatusOr<RecordReportResult>, RecordReport,
               (const std::string& device_id, const v1::ResultRecord& report,
                const std::vector<v1::InventoryComponent>& deployed),

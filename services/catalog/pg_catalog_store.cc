@@ -13,10 +13,16 @@ namespace {
 
 constexpr char kSelectRelease[] =
     "SELECT r.release_id, r.package_id, r.version, r.state, encode(r.manifest, 'hex'),"
-    " encode(r.dcinfo, 'hex'), p.name, p.description"
+    " encode(r.dcinfo, 'hex'), p.name, p.description, encode(r.compatibility, 'hex')"
     " FROM releases r JOIN packages p ON p.package_id = r.package_id ";
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+// Tells every catalog replica's listener (PgReleaseListener) that what is
+// offered changed; delivered only if the transaction commits.
+void Announce(pqxx::work& txn, const std::string& release_id) {
+  txn.exec_params("SELECT pg_notify($1, $2)", std::string(kReleasesChannel), release_id);
+}
 
 // Escapes a UTF-8 string for a JSON string literal.
 std::string SettingsJson(const google::protobuf::Map<std::string, std::string>& settings) {
@@ -54,11 +60,15 @@ absl::StatusOr<v1::Release> ReleaseFromRow(const pqxx::row& row) {
   r.set_release_id(row[0].as<std::string>());
   r.set_package_id(row[1].as<std::string>());
   r.set_version(row[2].as<std::string>());
-  r.set_state(row[3].as<std::string>() == "PUBLISHED" ? v1::PUBLISHED : v1::DRAFT);
+  v1::ReleaseState state = v1::RELEASE_STATE_UNSPECIFIED;
+  v1::ReleaseState_Parse(row[3].as<std::string>(), &state);
+  r.set_state(state);
   UPDRAFT_RETURN_IF_ERROR(ParseHexProto(row[4], "manifest", r.release_id(), r.mutable_artifact()));
   UPDRAFT_RETURN_IF_ERROR(ParseHexProto(row[5], "DCinfo", r.release_id(), r.mutable_dcinfo()));
   r.set_package_name(row[6].as<std::string>());
   r.set_description(row[7].as<std::string>());
+  UPDRAFT_RETURN_IF_ERROR(
+      ParseHexProto(row[8], "compatibility", r.release_id(), r.mutable_compatibility()));
   return r;
 }
 
@@ -120,15 +130,17 @@ absl::Status PgCatalogStore::CreateRelease(const v1::Release& release, absl::Tim
     }
     pqxx::result r = txn.exec_params(
         "INSERT INTO releases (release_id, package_id, version, state, artifact_sha256,"
-        " manifest, dcinfo, settings, created_at, published_at)"
+        " manifest, dcinfo, settings, created_at, published_at, compatibility)"
         " VALUES ($1, $2, $3, $4, $5, decode($6, 'hex'), decode($7, 'hex'), $8::jsonb,"
-        " to_timestamp($9::bigint / 1e6), CASE WHEN $10 THEN to_timestamp($9::bigint / 1e6) END)"
+        " to_timestamp($9::bigint / 1e6), CASE WHEN $10 THEN to_timestamp($9::bigint / 1e6) END,"
+        " decode($11, 'hex'))"
         " ON CONFLICT (package_id, version) DO NOTHING RETURNING 1",
         release.release_id(), release.package_id(), release.version(),
         published ? "PUBLISHED" : "DRAFT", release.artifact().sha256(),
         absl::BytesToHexString(release.artifact().SerializeAsString()),
         absl::BytesToHexString(release.dcinfo().SerializeAsString()),
-        SettingsJson(release.settings()), Micros(now), published);
+        SettingsJson(release.settings()), Micros(now), published,
+        absl::BytesToHexString(release.compatibility().SerializeAsString()));
     if (r.empty()) {
       return absl::AlreadyExistsError(absl::StrCat("release ", release.version(), " of package ",
                                                    release.package_id(), " already exists"));
@@ -140,6 +152,7 @@ absl::Status PgCatalogStore::CreateRelease(const v1::Release& release, absl::Tim
           release.release_id(), dc.dc_id(), dc.author(), dc.name(), dc.version(),
           TextArray(dc.files()));
     }
+    if (published) Announce(txn, release.release_id());
     return absl::OkStatus();
   });
 }
@@ -148,11 +161,44 @@ absl::StatusOr<v1::Release> PgCatalogStore::PublishRelease(const std::string& re
                                                            absl::Time now) {
   v1::Release release;
   UPDRAFT_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    pqxx::result state =
+        txn.exec_params("SELECT state FROM releases WHERE release_id = $1 FOR UPDATE", release_id);
+    if (state.empty())
+      return absl::NotFoundError(absl::StrCat("release ", release_id, " not found"));
+    if (state[0][0].as<std::string>() == "WITHDRAWN") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("release ", release_id, " was withdrawn and cannot be published again"));
+    }
     txn.exec_params(
         "UPDATE releases SET state = 'PUBLISHED',"
         " published_at = coalesce(published_at, to_timestamp($2::bigint / 1e6))"
         " WHERE release_id = $1",
         release_id, Micros(now));
+    Announce(txn, release_id);
+    UPDRAFT_ASSIGN_OR_RETURN(release, LoadRelease(txn, release_id));
+    return absl::OkStatus();
+  }));
+  return release;
+}
+
+absl::StatusOr<v1::Release> PgCatalogStore::WithdrawRelease(const std::string& release_id,
+                                                            absl::Time now) {
+  v1::Release release;
+  UPDRAFT_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    pqxx::result state =
+        txn.exec_params("SELECT state FROM releases WHERE release_id = $1 FOR UPDATE", release_id);
+    if (state.empty())
+      return absl::NotFoundError(absl::StrCat("release ", release_id, " not found"));
+    if (state[0][0].as<std::string>() == "DRAFT") {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "release ", release_id, " is a draft; only a published release can be withdrawn"));
+    }
+    txn.exec_params(
+        "UPDATE releases SET state = 'WITHDRAWN',"
+        " withdrawn_at = coalesce(withdrawn_at, to_timestamp($2::bigint / 1e6))"
+        " WHERE release_id = $1",
+        release_id, Micros(now));
+    Announce(txn, release_id);
     UPDRAFT_ASSIGN_OR_RETURN(release, LoadRelease(txn, release_id));
     return absl::OkStatus();
   }));
@@ -168,13 +214,13 @@ absl::StatusOr<v1::Release> PgCatalogStore::GetRelease(const std::string& releas
   return release;
 }
 
-absl::StatusOr<std::vector<v1::Release>> PgCatalogStore::ListPublishedReleases() {
+absl::StatusOr<std::vector<v1::Release>> PgCatalogStore::ListPublicReleases() {
   std::vector<v1::Release> releases;
   UPDRAFT_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
     releases.clear();
     std::map<std::string, size_t> index;
     pqxx::result rows =
-        txn.exec(absl::StrCat(kSelectRelease, "WHERE r.state = 'PUBLISHED' ORDER BY r.release_id"));
+        txn.exec(absl::StrCat(kSelectRelease, "WHERE r.state <> 'DRAFT' ORDER BY r.release_id"));
     for (const auto& row : rows) {
       UPDRAFT_ASSIGN_OR_RETURN(v1::Release release, ReleaseFromRow(row));
       index[release.release_id()] = releases.size();
@@ -182,7 +228,7 @@ absl::StatusOr<std::vector<v1::Release>> PgCatalogStore::ListPublishedReleases()
     }
     pqxx::result settings = txn.exec(
         "SELECT r.release_id, s.key, s.value FROM releases r, jsonb_each_text(r.settings) s"
-        " WHERE r.state = 'PUBLISHED'");
+        " WHERE r.state <> 'DRAFT'");
     for (const auto& row : settings) {
       auto it = index.find(row[0].as<std::string>());
       if (it == index.end()) continue;

@@ -9,6 +9,10 @@
 
 namespace updraft::catalog {
 
+// The PostgreSQL NOTIFY channel on which a release's publication or
+// withdrawal is announced (payload: the release ID).
+inline constexpr char kReleasesChannel[] = "updraft_catalog_releases";
+
 // CatalogStore in PostgreSQL (schema in migrations/, applied with
 // CatalogMigrations()). Protos are stored serialized in bytea columns; every
 // call is one transaction; a device's reports are serialized with an
@@ -23,7 +27,9 @@ class PgCatalogStore : public CatalogStore {
   absl::StatusOr<v1::Release> PublishRelease(const std::string& release_id,
                                              absl::Time now) override;
   absl::StatusOr<v1::Release> GetRelease(const std::string& release_id) override;
-  absl::StatusOr<std::vector<v1::Release>> ListPublishedReleases() override;
+  absl::StatusOr<v1::Release> WithdrawRelease(const std::string& release_id,
+                                              absl::Time now) override;
+  absl::StatusOr<std::vector<v1::Release>> ListPublicReleases() override;
   absl::StatusOr<RecordReportResult> RecordReport(
       const std::string& device_id, const v1::ResultRecord& report,
       const std::vector<v1::InventoryComponent>& deployed) override;

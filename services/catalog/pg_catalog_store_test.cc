@@ -131,7 +131,7 @@ TEST_F(PgCatalogStoreTest, CreatePublishList) {
                   " AND files = ARRAY['app.bin', 'lib/a \"quoted\" \\ file.so']"),
             1);
 
-  auto listed = store_->ListPublishedReleases();
+  auto listed = store_->ListPublicReleases();
   ASSERT_TRUE(listed.ok());
   EXPECT_TRUE(listed->empty());
 
@@ -144,7 +144,7 @@ TEST_F(PgCatalogStoreTest, CreatePublishList) {
                   " WHERE release_id = 'rel_0000000000000001'"),
             absl::ToUnixSeconds(kNow + absl::Hours(1)));  // the first publication counts
 
-  listed = store_->ListPublishedReleases();
+  listed = store_->ListPublicReleases();
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].release_id(), r.release_id());
@@ -264,6 +264,47 @@ TEST_F(PgCatalogStoreTest, MigrationsTwiceChangeNothing) {
             static_cast<int64_t>(CatalogMigrations().size()));
   EXPECT_EQ(Count("SELECT count(*) FROM releases"), 1);
   EXPECT_TRUE(store_->GetRelease("rel_0000000000000001").ok());
+}
+
+TEST_F(PgCatalogStoreTest, WithdrawKeepsHistoryAndCompatibilityRoundTrips) {
+  v1::Release r = Release("rel_0000000000000001", "1.0.0");
+  r.mutable_compatibility()->add_models("A1");
+  r.mutable_compatibility()->add_models("B \"2\"");
+  r.mutable_compatibility()->set_min_os_version("13");
+  r.mutable_compatibility()->set_max_os_version("14.1.0");
+  r.mutable_compatibility()->add_carriers("acme");
+  ASSERT_TRUE(store_->CreateRelease(r, kNow).ok());
+  absl::Status s = store_->WithdrawRelease(r.release_id(), kNow).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "release rel_0000000000000001 is a draft; only a published release can be withdrawn");
+  ASSERT_TRUE(store_->PublishRelease(r.release_id(), kNow).ok());
+
+  auto withdrawn = store_->WithdrawRelease(r.release_id(), kNow + absl::Hours(1));
+  ASSERT_TRUE(withdrawn.ok()) << withdrawn.status();
+  EXPECT_EQ(withdrawn->state(), v1::WITHDRAWN);
+  EXPECT_EQ(withdrawn->compatibility().SerializeAsString(), r.compatibility().SerializeAsString());
+  ASSERT_TRUE(store_->WithdrawRelease(r.release_id(), kNow + absl::Hours(2)).ok());
+  EXPECT_EQ(Count("SELECT extract(epoch FROM withdrawn_at)::bigint FROM releases"
+                  " WHERE release_id = 'rel_0000000000000001'"),
+            absl::ToUnixSeconds(kNow + absl::Hours(1)));
+  EXPECT_EQ(Count("SELECT count(*) FROM releases WHERE published_at IS NOT NULL"), 1);
+
+  s = store_->PublishRelease(r.release_id(), kNow).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  auto listed = store_->ListPublicReleases();
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].state(), v1::WITHDRAWN);
+  EXPECT_EQ((*listed)[0].compatibility().models(1), "B \"2\"");
+  EXPECT_EQ(store_->WithdrawRelease("rel_ffffffffffffffff", kNow).status().code(),
+            absl::StatusCode::kNotFound);
+  // The schema refuses a state the code never writes.
+  s = pool_->Transact([](pqxx::work& txn) {
+    txn.exec("UPDATE releases SET state = 'GONE'");
+    return absl::OkStatus();
+  });
+  EXPECT_FALSE(s.ok());
 }
 
 }  // namespace

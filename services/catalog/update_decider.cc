@@ -2,65 +2,100 @@
 
 #include <algorithm>
 #include <map>
-#include <optional>
-#include <tuple>
 
-#include "absl/container/flat_hash_map.h"
-#include "common/semver.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace updraft::catalog {
-namespace {
 
-struct KnownRelease {
-  const CatalogRelease* release;
-  SemVer version;
-};
+absl::StatusOr<SemVer> ParseOsVersion(absl::string_view text) {
+  auto v = SemVer::Parse(text);
+  if (v.ok()) return v;
+  const size_t dots = std::count(text.begin(), text.end(), '.');
+  if (!text.empty() && dots < 2 && text.find_first_of("-+") == absl::string_view::npos) {
+    std::string padded(text);
+    for (size_t i = dots; i < 2; ++i) padded += ".0";
+    auto p = SemVer::Parse(padded);
+    if (p.ok()) return p;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", text, "\" is not an OS version (e.g. 13, 13.1 or 13.1.2)"));
+}
 
-using Triple = std::tuple<std::string, std::string, std::string>;
+bool CompatibilityRules::Matches(const DeviceProfile& device,
+                                 const std::optional<SemVer>& device_os) const {
+  if (!models.empty() && std::find(models.begin(), models.end(), device.model) == models.end()) {
+    return false;
+  }
+  if (!carriers.empty() &&
+      std::find(carriers.begin(), carriers.end(), device.carrier) == carriers.end()) {
+    return false;
+  }
+  if (min_os.has_value() || max_os.has_value()) {
+    if (!device_os.has_value()) return false;
+    if (min_os.has_value() && *device_os < *min_os) return false;
+    if (max_os.has_value() && *device_os > *max_os) return false;
+  }
+  return true;
+}
 
 // Deterministic order among releases of equal precedence (e.g. differing
 // only in build metadata): by version text, then release ID.
-bool Newer(const KnownRelease& a, const KnownRelease& b) {
+bool ReleaseIndex::Newer(const Known& a, const Known& b) {
   int c = a.version.Compare(b.version);
   if (c != 0) return c > 0;
-  if (a.release->version != b.release->version) return a.release->version > b.release->version;
-  return a.release->release_id > b.release->release_id;
+  if (a.release.version != b.release.version) return a.release.version > b.release.version;
+  return a.release.release_id > b.release.release_id;
 }
 
-}  // namespace
-
-UpdateDecision DecideUpdates(const std::vector<DeviceComponent>& inventory,
-                             const std::vector<CatalogRelease>& releases) {
-  std::vector<KnownRelease> known;
-  known.reserve(releases.size());
-  for (const CatalogRelease& r : releases) {
+ReleaseIndex::ReleaseIndex(std::vector<CatalogRelease> releases) {
+  known_.reserve(releases.size());
+  for (CatalogRelease& r : releases) {
     auto v = SemVer::Parse(r.version);
-    if (v.ok()) known.push_back({&r, *std::move(v)});
+    if (v.ok()) known_.push_back({std::move(r), *std::move(v)});
   }
-  absl::flat_hash_map<std::string, const KnownRelease*> by_id;
-  absl::flat_hash_map<Triple, std::vector<const KnownRelease*>> by_triple;
-  for (const KnownRelease& k : known) {
-    by_id.emplace(k.release->release_id, &k);
-    for (const CatalogDc& dc : k.release->dcs) {
-      by_triple[Triple(dc.author, dc.name, dc.version)].push_back(&k);
+  std::map<std::string, std::vector<size_t>> published;
+  for (size_t i = 0; i < known_.size(); ++i) {
+    const CatalogRelease& r = known_[i].release;
+    by_id_.emplace(r.release_id, i);
+    for (const CatalogDc& dc : r.dcs) {
+      by_triple_[Triple(dc.author, dc.name, dc.version)].push_back(i);
     }
+    if (r.published) published[r.package_id].push_back(i);
   }
+  for (auto& [package_id, list] : published) {
+    std::sort(list.begin(), list.end(),
+              [this](size_t a, size_t b) { return Newer(known_[a], known_[b]); });
+    published_.emplace_back(package_id, std::move(list));
+  }
+}
 
+UpdateDecision ReleaseIndex::Decide(const std::vector<DeviceComponent>& inventory,
+                                    const DeviceProfile& device) const {
   UpdateDecision decision;
-  std::map<std::string, const KnownRelease*> installed;  // by package ID
+  absl::flat_hash_map<std::string, size_t> installed;  // by package ID
+  installed.reserve(published_.size());
+  std::vector<std::pair<std::string, size_t>> matches;
   for (const DeviceComponent& c : inventory) {
-    // The release each matched package is installed at, by package ID.
-    std::map<std::string, const KnownRelease*> matches;
+    // The release each matched package is installed at.
+    matches.clear();
     if (!c.release_id.empty()) {
-      auto it = by_id.find(c.release_id);
-      if (it != by_id.end()) matches[it->second->release->package_id] = it->second;
+      auto it = by_id_.find(c.release_id);
+      if (it != by_id_.end())
+        matches.emplace_back(known_[it->second].release.package_id, it->second);
     }
     if (matches.empty()) {
-      auto it = by_triple.find(Triple(c.author, c.name, c.version));
-      if (it != by_triple.end()) {
-        for (const KnownRelease* k : it->second) {
-          const KnownRelease*& oldest = matches[k->release->package_id];
-          if (oldest == nullptr || Newer(*oldest, *k)) oldest = k;
+      auto it = by_triple_.find(Triple(c.author, c.name, c.version));
+      if (it != by_triple_.end()) {
+        for (size_t k : it->second) {
+          const std::string& package_id = known_[k].release.package_id;
+          auto m = std::find_if(matches.begin(), matches.end(),
+                                [&](const auto& p) { return p.first == package_id; });
+          if (m == matches.end()) {
+            matches.emplace_back(package_id, k);
+          } else if (Newer(known_[m->second], known_[k])) {
+            m->second = k;  // the oldest release the DC proves
+          }
         }
       }
     }
@@ -70,28 +105,32 @@ UpdateDecision DecideUpdates(const std::vector<DeviceComponent>& inventory,
     }
     if (!c.deployed) continue;
     for (const auto& [package_id, match] : matches) {
-      const KnownRelease*& current = installed[package_id];
-      if (current == nullptr || Newer(*match, *current)) current = match;
+      auto [it, inserted] = installed.emplace(package_id, match);
+      if (!inserted && Newer(known_[match], known_[it->second])) it->second = match;
     }
   }
 
-  std::map<std::string, const KnownRelease*> newest;  // published, by package ID
-  for (const KnownRelease& k : known) {
-    if (!k.release->published) continue;
-    const KnownRelease*& current = newest[k.release->package_id];
-    if (current == nullptr || Newer(k, *current)) current = &k;
-  }
-  for (const auto& [package_id, candidate] : newest) {
+  std::optional<SemVer> device_os;
+  if (auto v = ParseOsVersion(device.os_version); v.ok()) device_os = *std::move(v);
+  for (const auto& [package_id, list] : published_) {
+    const Known* candidate = nullptr;
+    for (size_t k : list) {
+      if (known_[k].release.compatibility.Matches(device, device_os)) {
+        candidate = &known_[k];
+        break;
+      }
+    }
+    if (candidate == nullptr) continue;
     UpdateOffer offer;
-    offer.release_id = candidate->release->release_id;
+    offer.release_id = candidate->release.release_id;
     offer.package_id = package_id;
-    offer.package_name = candidate->release->package_name;
+    offer.package_name = candidate->release.package_name;
     auto it = installed.find(package_id);
     if (it == installed.end()) {
       offer.kind = OfferKind::kFreshInstall;
-    } else if (candidate->version > it->second->version) {
+    } else if (candidate->version > known_[it->second].version) {
       offer.kind = OfferKind::kOverwrite;
-      offer.installed_version = it->second->release->version;
+      offer.installed_version = known_[it->second].release.version;
     } else {
       continue;
     }
@@ -103,6 +142,12 @@ UpdateDecision DecideUpdates(const std::vector<DeviceComponent>& inventory,
                      std::tie(b.package_name, b.package_id);
             });
   return decision;
+}
+
+UpdateDecision DecideUpdates(const std::vector<DeviceComponent>& inventory,
+                             const std::vector<CatalogRelease>& releases,
+                             const DeviceProfile& device) {
+  return ReleaseIndex(releases).Decide(inventory, device);
 }
 
 }  // namespace updraft::catalog

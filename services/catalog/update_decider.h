@@ -1,8 +1,16 @@
 #ifndef UPDRAFT_SERVICES_CATALOG_UPDATE_DECIDER_H_
 #define UPDRAFT_SERVICES_CATALOG_UPDATE_DECIDER_H_
 
+#include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/semver.h"
 
 namespace updraft::catalog {
 
@@ -26,6 +34,29 @@ struct CatalogDc {
   std::string version;
 };
 
+// What a device says about itself in an update check.
+struct DeviceProfile {
+  std::string model;
+  std::string os_version;
+  std::string carrier;
+};
+
+// An OS version as devices and operators write it: a semantic version, or
+// "MAJOR" / "MAJOR.MINOR" read as MAJOR.0.0 / MAJOR.MINOR.0.
+absl::StatusOr<SemVer> ParseOsVersion(absl::string_view text);
+
+// A release's compatibility rules: every non-empty rule must match the
+// device. Lists match exactly; the OS range is inclusive, and a device whose
+// OS version does not parse matches no range.
+struct CompatibilityRules {
+  std::vector<std::string> models;
+  std::optional<SemVer> min_os;
+  std::optional<SemVer> max_os;
+  std::vector<std::string> carriers;
+
+  bool Matches(const DeviceProfile& device, const std::optional<SemVer>& device_os) const;
+};
+
 // A release the decider knows. Only published releases are offered; an
 // unpublished one still identifies what a device has installed.
 struct CatalogRelease {
@@ -36,6 +67,7 @@ struct CatalogRelease {
   std::string version;
   bool published = true;
   std::vector<CatalogDc> dcs;
+  CompatibilityRules compatibility;
 };
 
 enum class OfferKind { kFreshInstall, kOverwrite };
@@ -56,7 +88,9 @@ struct UpdateDecision {
   std::vector<DeviceComponent> unknown;
 };
 
-// The active-upgrade decision (design.md section 1), pure logic.
+// The active-upgrade decision (design.md section 1), pure logic, over a set
+// of releases indexed once (built when the catalog's snapshot changes, then
+// shared read-only by concurrent checks).
 //
 // The installed version of a package is the highest version among the
 // device's Deployed components that belong to it: a component whose
@@ -67,11 +101,39 @@ struct UpdateDecision {
 // releases proves only the oldest of them).
 // Delivered components never count as installed.
 //
-// Then, per package: not installed -> FRESH_INSTALL of the newest published
-// release; installed and the newest published release is newer ->
+// Then, per package, the candidate is the newest published release whose
+// compatibility rules match the device (none: nothing offered): not
+// installed -> FRESH_INSTALL; installed and the candidate is newer ->
 // OVERWRITE. A downgrade or the same version is never offered.
+class ReleaseIndex {
+ public:
+  explicit ReleaseIndex(std::vector<CatalogRelease> releases);
+  ReleaseIndex(const ReleaseIndex&) = delete;
+  ReleaseIndex& operator=(const ReleaseIndex&) = delete;
+
+  UpdateDecision Decide(const std::vector<DeviceComponent>& inventory,
+                        const DeviceProfile& device) const;
+  size_t size() const { return known_.size(); }
+
+ private:
+  struct Known {
+    CatalogRelease release;
+    SemVer version;
+  };
+  using Triple = std::tuple<std::string, std::string, std::string>;
+  static bool Newer(const Known& a, const Known& b);
+
+  std::vector<Known> known_;
+  absl::flat_hash_map<std::string, size_t> by_id_;
+  absl::flat_hash_map<Triple, std::vector<size_t>> by_triple_;
+  // Published releases per package ID, newest first.
+  std::vector<std::pair<std::string, std::vector<size_t>>> published_;
+};
+
+// One-off decision (builds a ReleaseIndex).
 UpdateDecision DecideUpdates(const std::vector<DeviceComponent>& inventory,
-                             const std::vector<CatalogRelease>& releases);
+                             const std::vector<CatalogRelease>& releases,
+                             const DeviceProfile& device = {});
 
 }  // namespace updraft::catalog
 

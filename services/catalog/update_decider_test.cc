@@ -159,5 +159,79 @@ TEST(UpdateDeciderTest, SeveralPackagesOrderedByName) {
   EXPECT_EQ(again.offers[1].release_id, "z2");
 }
 
+CompatibilityRules Rules(std::vector<std::string> models, std::string min_os, std::string max_os,
+                         std::vector<std::string> carriers) {
+  CompatibilityRules c;
+  c.models = std::move(models);
+  c.carriers = std::move(carriers);
+  if (!min_os.empty()) c.min_os = *ParseOsVersion(min_os);
+  if (!max_os.empty()) c.max_os = *ParseOsVersion(max_os);
+  return c;
+}
+
+TEST(UpdateDeciderTest, ParseOsVersionPadsShortForms) {
+  EXPECT_EQ(ParseOsVersion("13")->text(), "13.0.0");
+  EXPECT_EQ(ParseOsVersion("13.1")->text(), "13.1.0");
+  EXPECT_EQ(ParseOsVersion("13.1.2-beta")->text(), "13.1.2-beta");
+  for (const char* bad : {"", "x", "13.", "1.2.3.4", "13-beta", "-1"}) {
+    EXPECT_FALSE(ParseOsVersion(bad).ok()) << bad;
+  }
+}
+
+TEST(UpdateDeciderTest, CompatibilityRulesMatchEveryGivenRule) {
+  CompatibilityRules rules = Rules({"A1", "A2"}, "12", "14.2", {"acme"});
+  auto os = [](const char* v) { return std::optional<SemVer>(*ParseOsVersion(v)); };
+  EXPECT_TRUE(rules.Matches({"A1", "13", "acme"}, os("13")));
+  EXPECT_TRUE(rules.Matches({"A2", "12", "acme"}, os("12")));      // inclusive min
+  EXPECT_TRUE(rules.Matches({"A2", "14.2", "acme"}, os("14.2")));  // inclusive max
+  EXPECT_FALSE(rules.Matches({"A3", "13", "acme"}, os("13")));
+  EXPECT_FALSE(rules.Matches({"a1", "13", "acme"}, os("13")));  // exact
+  EXPECT_FALSE(rules.Matches({"A1", "11.9", "acme"}, os("11.9")));
+  EXPECT_FALSE(rules.Matches({"A1", "14.2.1", "acme"}, os("14.2.1")));
+  EXPECT_FALSE(rules.Matches({"A1", "13", "other"}, os("13")));
+  EXPECT_FALSE(rules.Matches({"A1", "", "acme"}, std::nullopt));  // unknown OS, range given
+  EXPECT_TRUE(CompatibilityRules().Matches({"", "", ""}, std::nullopt));
+  EXPECT_TRUE(Rules({"A1"}, "", "", {}).Matches({"A1", "junk", ""}, std::nullopt));
+}
+
+TEST(UpdateDeciderTest, NewestCompatibleReleaseIsChosen) {
+  CatalogRelease v1 = Release("r1", "app", "1.0.0");
+  CatalogRelease v2 = Release("r2", "app", "2.0.0");
+  v2.compatibility = Rules({}, "13", "", {});
+  CatalogRelease v3 = Release("r3", "app", "3.0.0");
+  v3.compatibility = Rules({"A1"}, "14", "", {"acme"});
+  std::vector<CatalogRelease> releases = {v1, v2, v3};
+
+  auto offered = [&](DeviceProfile d, std::vector<DeviceComponent> inv = {}) {
+    UpdateDecision decision = DecideUpdates(inv, releases, d);
+    return decision.offers.empty() ? std::string() : decision.offers[0].release_id;
+  };
+  EXPECT_EQ(offered({"A1", "14.1", "acme"}), "r3");
+  EXPECT_EQ(offered({"A1", "14.1", "other"}), "r2");
+  EXPECT_EQ(offered({"B7", "13.0.1", "acme"}), "r2");
+  EXPECT_EQ(offered({"B7", "12", "acme"}), "r1");
+  EXPECT_EQ(offered({"B7", "", ""}), "r1");
+  // Installed 2.0.0 on a device 2.0.0 no longer matches: nothing, never 1.0.0.
+  EXPECT_EQ(offered({"B7", "12", ""}, {Installed("r2")}), "");
+  EXPECT_EQ(offered({"A1", "14", "acme"}, {Installed("r2")}), "r3");
+  // A device that matches no release of a package gets nothing for it.
+  std::vector<CatalogRelease> only_v3 = {v3};
+  EXPECT_TRUE(DecideUpdates({}, only_v3, {"B7", "14", "acme"}).offers.empty());
+  // The index answers many devices the same way.
+  ReleaseIndex index(releases);
+  EXPECT_EQ(index.size(), 3u);
+  EXPECT_EQ(index.Decide({}, {"A1", "14", "acme"}).offers.at(0).release_id, "r3");
+  EXPECT_EQ(index.Decide({}, {"A1", "13", "acme"}).offers.at(0).release_id, "r2");
+}
+
+TEST(UpdateDeciderTest, WithdrawnReleaseStillIdentifiesInstalledButIsNotOffered) {
+  std::vector<CatalogRelease> releases = {Release("r1", "app", "1.0.0"),
+                                          Release("r2", "app", "2.0.0", {}, false)};
+  EXPECT_EQ(DecideUpdates({}, releases).offers.at(0).release_id, "r1");
+  UpdateDecision decision = DecideUpdates({Installed("r2")}, releases);
+  EXPECT_TRUE(decision.offers.empty());  // no downgrade to 1.0.0
+  EXPECT_TRUE(decision.unknown.empty());
+}
+
 }  // namespace
 }  // namespace updraft::catalog
