@@ -654,6 +654,9 @@ TEST_F(CatalogServiceTest, PublishDuringChecksIsSeenAtomicallyAndInOrder) {
       }
     });
   }
+  // Publish only once the checkers are running, so checks and publishes overlap.
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);  // a failed checker stops early
+  while (checks.load() < 4 && absl::Now() < give_up) std::this_thread::yield();
   for (int minor = 1; minor <= 20; ++minor) Publish("1." + std::to_string(minor) + ".0");
   done = true;
   for (auto& t : checkers) t.join();
