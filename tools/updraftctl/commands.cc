@@ -222,6 +222,10 @@ absl::Status CreateRelease(const Args& args, Stubs& stubs, FILE* out) {
   for (const auto& t : triples) {
     UPDRAFT_RETURN_IF_ERROR(ParseDcTriple(t, req.mutable_dcinfo()->add_entries()));
   }
+  for (const auto& m : args.GetAll("model")) req.mutable_compatibility()->add_models(m);
+  for (const auto& k : args.GetAll("carrier")) req.mutable_compatibility()->add_carriers(k);
+  req.mutable_compatibility()->set_min_os_version(args.Get("min_os_version"));
+  req.mutable_compatibility()->set_max_os_version(args.Get("max_os_version"));
   for (const auto& s : args.GetAll("setting")) {
     std::pair<std::string, std::string> kv = absl::StrSplit(s, absl::MaxSplits('=', 1));
     (*req.mutable_settings())[kv.first] = kv.second;
@@ -234,6 +238,18 @@ absl::Status CreateRelease(const Args& args, Stubs& stubs, FILE* out) {
   fprintf(out, "%s\n", rel.release_id().c_str());
   fprintf(stderr, "release %s %s created (draft) with components %s\n", rel.release_id().c_str(),
           rel.version().c_str(), absl::StrJoin(ids, ", ").c_str());
+  return absl::OkStatus();
+}
+
+absl::Status Withdraw(const Args& args, Stubs& stubs, FILE* out) {
+  UPDRAFT_RETURN_IF_ERROR(Require(args, {"release_id"}));
+  v1::WithdrawReleaseRequest req;
+  req.set_release_id(args.Get("release_id"));
+  v1::Release rel;
+  UPDRAFT_RETURN_IF_ERROR(
+      FromGrpcStatus(stubs.catalog->WithdrawRelease(Context(stubs).get(), req, &rel)));
+  fprintf(out, "release %s (%s %s) withdrawn: no longer offered\n", rel.release_id().c_str(),
+          rel.package_name().c_str(), rel.version().c_str());
   return absl::OkStatus();
 }
 

@@ -47,6 +47,7 @@ absl::Status Upload(const Args& args, Stubs& stubs, FILE* out);
 absl::Status CreatePackage(const Args& args, Stubs& stubs, FILE* out);
 absl::Status CreateRelease(const Args& args, Stubs& stubs, FILE* out);
 absl::Status Publish(const Args& args, Stubs& stubs, FILE* out);
+absl::Status Withdraw(const Args& args, Stubs& stubs, FILE* out);
 absl::Status DeviceState(const Args& args, Stubs& stubs, FILE* out);
 absl::Status ListDevices(const Args& args, Stubs& stubs, FILE* out);
 absl::Status ImportDevices(const Args& args, Stubs& stubs, FILE* out);

@@ -69,6 +69,26 @@ TEST(CreateReleaseTest, SendsVariantAAndReportsServerError) {
   EXPECT_EQ(sent.dcinfo().entries_size(), 2);
 }
 
+TEST(CreateReleaseTest, SendsCompatibilityRules) {
+  Stubs stubs;
+  auto catalog = std::make_unique<v1::MockCatalogAdminStub>();
+  v1::CreateReleaseRequest sent;
+  EXPECT_CALL(*catalog, CreateRelease(_, _, _))
+      .WillOnce(DoAll(SaveArg<1>(&sent), Return(grpc::Status::OK)));
+  stubs.catalog = std::move(catalog);
+  Args a;
+  ASSERT_TRUE(ParseArgs({"--package_id=pkg_1", "--version=1.0.0", "--artifact_sha256=ab",
+                         "--dc=DC_1=app.bin", "--model=A1", "--model=B2", "--carrier=acme",
+                         "--min_os_version=13"},
+                        &a)
+                  .ok());
+  ASSERT_TRUE(CreateRelease(a, stubs, stdout).ok());
+  EXPECT_THAT(sent.compatibility().models(), ::testing::ElementsAre("A1", "B2"));
+  EXPECT_THAT(sent.compatibility().carriers(), ::testing::ElementsAre("acme"));
+  EXPECT_EQ(sent.compatibility().min_os_version(), "13");
+  EXPECT_EQ(sent.compatibility().max_os_version(), "");
+}
+
 TEST(CreateReleaseTest, MissingRequiredOptionIsUsageError) {
   Stubs stubs;
   Args a;

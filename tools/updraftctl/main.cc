@@ -25,8 +25,10 @@
 //   create-package  --name=NAME --author=AUTHOR [--description=TEXT]
 //   create-release  --package_id=ID --version=SEMVER --artifact_sha256=HEX
 //                   (--dc=DC_1=app.bin[,f2] ... | --dc_triple=author/name/version ...)
-//                   [--setting=key=value ...]
+//                   [--setting=key=value ...] [--model=M ...] [--carrier=C ...]
+//                   [--min_os_version=V] [--max_os_version=V]
 //   publish         --release_id=ID
+//   withdraw        --release_id=ID
 //   device-state    --device_id=ID
 // Exit codes: 0 success, 1 the server refused (message on stderr), 2 bad usage.
 #include <grpcpp/grpcpp.h>
@@ -50,7 +52,7 @@ void Usage() {
           "commands: register-device, import-devices, list-devices, accept-device, "
           "reject-device, revoke-device, revoke-token, create-api-key, revoke-api-key, "
           "list-api-keys, rotate-signing-key, audit, upload, create-package, create-release, "
-          "publish, device-state\n");
+          "publish, withdraw, device-state\n");
 }
 
 }  // namespace
@@ -99,6 +101,7 @@ int main(int argc, char** argv) {
                                                    {"create-package", CreatePackage},
                                                    {"create-release", CreateRelease},
                                                    {"publish", Publish},
+                                                   {"withdraw", Withdraw},
                                                    {"device-state", DeviceState}};
   auto cmd = commands.find(argv[i]);
   if (cmd == commands.end()) {
