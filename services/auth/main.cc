@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/logger.h"
+#include "common/service_main.h"
 #include "common/signals.h"
 #include "common/tls_flags.h"
 #include "services/auth/auth_server.h"
@@ -53,18 +54,13 @@ namespace {
 
 int Run() {
   RealClock clock;
-  Logger::Level level;
-  if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
-    fprintf(stderr, "--log_level must be debug, info, warning or error\n");
-    return 2;
-  }
-  Logger logger("auth", &clock, stderr, level);
+  Logger logger("auth", &clock, stderr, LogLevelOrExit(absl::GetFlag(FLAGS_log_level)));
   AuthServer::Options options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.pg_uri = absl::GetFlag(FLAGS_pg_uri);
-  if (!ParseHostPort(absl::GetFlag(FLAGS_redis), &options.redis_host, &options.redis_port)) {
-    logger.Error("--redis must be host:port", {{"redis", absl::GetFlag(FLAGS_redis)}});
+  if (!ParseRedisFlag(absl::GetFlag(FLAGS_redis), logger, &options.redis_host,
+                      &options.redis_port)) {
     return 2;
   }
   options.redis_key_prefix = absl::GetFlag(FLAGS_redis_key_prefix);

@@ -1,7 +1,6 @@
 #include "services/catalog/catalog_server.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/device_auth.h"
 #include "common/migrations.h"
 #include "common/status_util.h"
 #include "services/catalog/catalog_migrations.h"
@@ -59,19 +58,16 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
   }
   s->manifests_ = std::make_unique<DownloadManifestSource>(
       v1::Download::NewStub(download_channel), absl::Seconds(10), s->credentials_.get());
-  PublicKeySource* keys = options.key_source_override;
-  if (keys == nullptr) {
-    s->key_source_ = std::make_unique<AuthServiceKeySource>(v1::Auth::NewStub(auth_channel), clock);
-    keys = s->key_source_.get();
-  }
-  s->revocations_ = std::make_unique<RevocationList>(clock);
+  UPDRAFT_ASSIGN_OR_RETURN(s->auth_,
+                           ServiceAuth::Create({.auth_address = options.auth_address,
+                                                .tls = options.tls,
+                                                .redis = options.redis,
+                                                .redis_key_prefix = options.redis_key_prefix,
+                                                .key_source_override = options.key_source_override,
+                                                .clock = clock,
+                                                .metrics = &s->metrics_->registry(),
+                                                .logger = options.logger}));
   if (options.redis.has_value()) {
-    UPDRAFT_ASSIGN_OR_RETURN(s->revocation_feed_,
-                             RedisRevocationFeed::Start({.redis = *options.redis,
-                                                         .key_prefix = options.redis_key_prefix,
-                                                         .list = s->revocations_.get(),
-                                                         .clock = clock,
-                                                         .logger = options.logger}));
     UPDRAFT_ASSIGN_OR_RETURN(s->redis_, RedisClient::Create(*options.redis));
     UPDRAFT_ASSIGN_OR_RETURN(
         s->grants_, RedisDownloadGrantWriter::Create({.redis = s->redis_.get(),
@@ -81,19 +77,6 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
     options.logger->Warning(
         "no --redis: token revocations are not enforced and no download grants are written");
   }
-  s->verifier_ = std::make_unique<TokenVerifier>(
-      TokenVerifier::Options{.keys = keys,
-                             .clock = clock,
-                             .audience = std::string(kDeviceAudience),
-                             .revocations = s->revocations_.get(),
-                             .metrics = &s->metrics_->registry()});
-  s->operator_verifier_ = std::make_unique<TokenVerifier>(
-      TokenVerifier::Options{.keys = keys,
-                             .clock = clock,
-                             .audience = std::string(kOperatorAudience),
-                             .cache_capacity = 10000,
-                             .revocations = s->revocations_.get(),
-                             .metrics = &s->metrics_->registry()});
 
   UPDRAFT_ASSIGN_OR_RETURN(
       s->service_,
@@ -108,9 +91,9 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
                               .logger = options.logger,
                               .releases = s->releases_.get()}));
   s->admin_api_ =
-      std::make_unique<GrpcCatalogAdmin>(s->service_.get(), s->operator_verifier_.get());
-  s->device_api_ = std::make_unique<GrpcDeviceCatalog>(s->service_.get(), s->verifier_.get(),
-                                                       &s->metrics_->registry());
+      std::make_unique<GrpcCatalogAdmin>(s->service_.get(), &s->auth_->operator_verifier());
+  s->device_api_ = std::make_unique<GrpcDeviceCatalog>(
+      s->service_.get(), &s->auth_->device_verifier(), &s->metrics_->registry());
   UPDRAFT_ASSIGN_OR_RETURN(
       s->grpc_server_, GrpcServer::Start({.listen_address = options.listen_address,
                                           .services = {s->admin_api_.get(), s->device_api_.get()},

@@ -13,8 +13,8 @@
 #include "common/operator_auth.h"
 #include "common/pg_pool.h"
 #include "common/redis_client.h"
-#include "common/redis_revocations.h"
 #include "common/revocation.h"
+#include "common/service_auth.h"
 #include "common/tls.h"
 #include "common/token.h"
 #include "services/catalog/catalog_service.h"
@@ -84,7 +84,7 @@ class CatalogServer {
   ReleaseCache& releases() { return *releases_; }
   PgReleaseListener& release_listener() { return *release_listener_; }
   // The revocations this replica enforces.
-  RevocationList& revocations() { return *revocations_; }
+  RevocationList& revocations() { return auth_->revocations(); }
   void Shutdown(absl::Duration grace = absl::Seconds(5));
 
  private:
@@ -97,14 +97,10 @@ class CatalogServer {
   std::unique_ptr<ReleaseCache> releases_;
   std::unique_ptr<PgReleaseListener> release_listener_;
   std::unique_ptr<ManifestSource> manifests_;
-  std::unique_ptr<PublicKeySource> key_source_;
   std::unique_ptr<OperatorTokenSource> credentials_;
-  std::unique_ptr<RevocationList> revocations_;
-  std::unique_ptr<RedisRevocationFeed> revocation_feed_;
+  std::unique_ptr<ServiceAuth> auth_;
   std::unique_ptr<RedisClient> redis_;
   std::unique_ptr<RedisDownloadGrantWriter> grants_;
-  std::unique_ptr<TokenVerifier> verifier_;
-  std::unique_ptr<TokenVerifier> operator_verifier_;
   std::unique_ptr<CatalogService> service_;
   std::unique_ptr<GrpcCatalogAdmin> admin_api_;
   std::unique_ptr<GrpcDeviceCatalog> device_api_;

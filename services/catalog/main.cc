@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/logger.h"
+#include "common/service_main.h"
 #include "common/signals.h"
 #include "common/tls_flags.h"
 #include "services/catalog/catalog_server.h"
@@ -41,21 +42,11 @@ ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warni
 int main(int argc, char** argv) {
   updraft::BlockShutdownSignals();
   updraft::ParseFlagsWithEnvironment(argc, argv);
-  updraft::Logger::Level level;
-  if (!updraft::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
-    fprintf(stderr, "--log_level must be debug, info, warning or error\n");
-    return 2;
-  }
   updraft::RealClock clock;
-  updraft::Logger logger("catalog", &clock, stderr, level);
+  updraft::Logger logger("catalog", &clock, stderr,
+                         updraft::LogLevelOrExit(absl::GetFlag(FLAGS_log_level)));
   std::optional<updraft::RedisClient::Options> redis;
-  if (!absl::GetFlag(FLAGS_redis).empty()) {
-    redis.emplace();
-    if (!updraft::ParseHostPort(absl::GetFlag(FLAGS_redis), &redis->host, &redis->port)) {
-      logger.Error("--redis must be host:port", {{"redis", absl::GetFlag(FLAGS_redis)}});
-      return 2;
-    }
-  }
+  if (!updraft::ParseOptionalRedisFlag(absl::GetFlag(FLAGS_redis), logger, &redis)) return 2;
   auto server = updraft::catalog::CatalogServer::Create({
       .listen_address = absl::GetFlag(FLAGS_listen),
       .metrics_listen = absl::GetFlag(FLAGS_metrics_listen),

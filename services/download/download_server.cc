@@ -3,9 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/device_auth.h"
 #include "common/status_util.h"
-#include "updraft/v1/auth.grpc.pb.h"
 
 namespace updraft::download {
 namespace {
@@ -31,22 +29,16 @@ absl::StatusOr<std::unique_ptr<DownloadServer>> DownloadServer::Create(Options o
   store_options.root = options.artifact_root;
   UPDRAFT_ASSIGN_OR_RETURN(s->store_, FsArtifactStore::Create(std::move(store_options)));
 
-  PublicKeySource* keys = options.key_source_override;
-  if (keys == nullptr) {
-    UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
-                             MakeChannel(options.auth_address, options.tls));
-    s->auth_keys_ =
-        std::make_unique<AuthServiceKeySource>(v1::Auth::NewStub(channel), options.clock);
-    keys = s->auth_keys_.get();
-  }
-  s->revocations_ = std::make_unique<RevocationList>(options.clock);
+  UPDRAFT_ASSIGN_OR_RETURN(s->auth_,
+                           ServiceAuth::Create({.auth_address = options.auth_address,
+                                                .tls = options.tls,
+                                                .redis = options.redis,
+                                                .redis_key_prefix = options.redis_key_prefix,
+                                                .key_source_override = options.key_source_override,
+                                                .clock = options.clock,
+                                                .metrics = &s->metrics_->registry(),
+                                                .logger = options.logger}));
   if (options.redis.has_value()) {
-    UPDRAFT_ASSIGN_OR_RETURN(s->revocation_feed_,
-                             RedisRevocationFeed::Start({.redis = *options.redis,
-                                                         .key_prefix = options.redis_key_prefix,
-                                                         .list = s->revocations_.get(),
-                                                         .clock = options.clock,
-                                                         .logger = options.logger}));
     if (options.enforce_download_grants) {
       UPDRAFT_ASSIGN_OR_RETURN(s->redis_, RedisClient::Create(*options.redis));
       UPDRAFT_ASSIGN_OR_RETURN(s->grants_,
@@ -57,23 +49,10 @@ absl::StatusOr<std::unique_ptr<DownloadServer>> DownloadServer::Create(Options o
   } else if (options.logger != nullptr) {
     options.logger->Warning("no --redis: token revocations and download grants are not enforced");
   }
-  s->verifier_ = std::make_unique<TokenVerifier>(
-      TokenVerifier::Options{.keys = keys,
-                             .clock = options.clock,
-                             .audience = std::string(kDeviceAudience),
-                             .revocations = s->revocations_.get(),
-                             .metrics = &s->metrics_->registry()});
-  s->operator_verifier_ = std::make_unique<TokenVerifier>(
-      TokenVerifier::Options{.keys = keys,
-                             .clock = options.clock,
-                             .audience = std::string(kOperatorAudience),
-                             .cache_capacity = 10000,
-                             .revocations = s->revocations_.get(),
-                             .metrics = &s->metrics_->registry()});
 
   DownloadService::Options service_options;
   service_options.store = s->store_.get();
-  service_options.verifier = s->verifier_.get();
+  service_options.verifier = &s->auth_->device_verifier();
   service_options.max_artifact_bytes = options.max_artifact_bytes;
   service_options.default_chunk_size = options.default_chunk_size;
   service_options.grants = s->grants_.get();
@@ -81,7 +60,7 @@ absl::StatusOr<std::unique_ptr<DownloadServer>> DownloadServer::Create(Options o
   service_options.logger = options.logger;
   UPDRAFT_ASSIGN_OR_RETURN(s->service_, DownloadService::Create(service_options));
   s->grpc_service_ = std::make_unique<GrpcDownloadService>(
-      s->service_.get(), &s->metrics_->registry(), s->operator_verifier_.get());
+      s->service_.get(), &s->metrics_->registry(), &s->auth_->operator_verifier());
 
   GrpcServer::Options server_options;
   server_options.listen_address = options.listen_address;

@@ -12,8 +12,8 @@
 #include "common/logger.h"
 #include "common/metrics.h"
 #include "common/redis_client.h"
-#include "common/redis_revocations.h"
 #include "common/revocation.h"
+#include "common/service_auth.h"
 #include "common/tls.h"
 #include "common/token.h"
 #include "services/download/download_service.h"
@@ -63,7 +63,7 @@ class DownloadServer {
   int port() const { return grpc_server_->port(); }
   int metrics_port() const { return metrics_->port(); }
   // The revocations this replica enforces.
-  RevocationList& revocations() { return *revocations_; }
+  RevocationList& revocations() { return auth_->revocations(); }
   void Shutdown(absl::Duration grace = absl::Seconds(5));
 
  private:
@@ -71,13 +71,9 @@ class DownloadServer {
 
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<FsArtifactStore> store_;
-  std::unique_ptr<PublicKeySource> auth_keys_;
-  std::unique_ptr<RevocationList> revocations_;
-  std::unique_ptr<RedisRevocationFeed> revocation_feed_;
+  std::unique_ptr<ServiceAuth> auth_;
   std::unique_ptr<RedisClient> redis_;
   std::unique_ptr<RedisDownloadGrants> grants_;
-  std::unique_ptr<TokenVerifier> verifier_;
-  std::unique_ptr<TokenVerifier> operator_verifier_;
   std::unique_ptr<DownloadService> service_;
   std::unique_ptr<GrpcDownloadService> grpc_service_;
   std::unique_ptr<GrpcServer> grpc_server_;

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/logger.h"
+#include "common/service_main.h"
 #include "common/signals.h"
 #include "common/tls_flags.h"
 #include "services/download/download_server.h"
@@ -30,13 +31,9 @@ ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 int main(int argc, char** argv) {
   updraft::BlockShutdownSignals();
   updraft::ParseFlagsWithEnvironment(argc, argv);
-  updraft::Logger::Level level;
-  if (!updraft::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
-    fprintf(stderr, "--log_level must be debug, info, warning or error\n");
-    return 2;
-  }
   updraft::RealClock clock;
-  updraft::Logger logger("download", &clock, stderr, level);
+  updraft::Logger logger("download", &clock, stderr,
+                         updraft::LogLevelOrExit(absl::GetFlag(FLAGS_log_level)));
   if (absl::GetFlag(FLAGS_artifact_root).empty()) {
     logger.Error("--artifact_root is required");
     return 2;
@@ -48,13 +45,8 @@ int main(int argc, char** argv) {
   options.artifact_root = absl::GetFlag(FLAGS_artifact_root);
   options.auth_address = absl::GetFlag(FLAGS_auth_address);
   options.tls = updraft::TlsOptionsFromFlags();
-  if (!absl::GetFlag(FLAGS_redis).empty()) {
-    options.redis.emplace();
-    if (!updraft::ParseHostPort(absl::GetFlag(FLAGS_redis), &options.redis->host,
-                                &options.redis->port)) {
-      logger.Error("--redis must be host:port", {{"redis", absl::GetFlag(FLAGS_redis)}});
-      return 2;
-    }
+  if (!updraft::ParseOptionalRedisFlag(absl::GetFlag(FLAGS_redis), logger, &options.redis)) {
+    return 2;
   }
   options.redis_key_prefix = absl::GetFlag(FLAGS_redis_key_prefix);
   options.max_fetches_per_device = absl::GetFlag(FLAGS_max_fetches_per_device);

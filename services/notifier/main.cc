@@ -7,6 +7,7 @@
 #include "common/crypto.h"
 #include "common/flags.h"
 #include "common/logger.h"
+#include "common/service_main.h"
 #include "common/signals.h"
 #include "common/tls_flags.h"
 #include "services/notifier/notifier_server.h"
@@ -33,18 +34,14 @@ ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 int main(int argc, char** argv) {
   updraft::BlockShutdownSignals();
   updraft::ParseFlagsWithEnvironment(argc, argv);
-  updraft::Logger::Level level;
-  if (!updraft::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
-    fprintf(stderr, "--log_level must be debug, info, warning or error\n");
-    return 2;
-  }
   updraft::RealClock clock;
-  updraft::Logger logger("notifier", &clock, stderr, level);
+  updraft::Logger logger("notifier", &clock, stderr,
+                         updraft::LogLevelOrExit(absl::GetFlag(FLAGS_log_level)));
   updraft::notifier::NotifierServer::Options o;
   o.listen_address = absl::GetFlag(FLAGS_listen);
   o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  if (!updraft::ParseHostPort(absl::GetFlag(FLAGS_redis), &o.redis.host, &o.redis.port)) {
-    logger.Error("--redis must be host:port", {{"value", absl::GetFlag(FLAGS_redis)}});
+  if (!updraft::ParseRedisFlag(absl::GetFlag(FLAGS_redis), logger, &o.redis.host, &o.redis.port,
+                               "value")) {
     return 2;
   }
   o.pg_uri = absl::GetFlag(FLAGS_pg_uri);

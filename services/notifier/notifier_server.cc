@@ -2,7 +2,6 @@
 
 #include "absl/strings/escaping.h"
 #include "common/crypto.h"
-#include "common/device_auth.h"
 #include "common/status_util.h"
 
 namespace updraft::notifier {
@@ -52,33 +51,15 @@ absl::StatusOr<std::unique_ptr<NotifierServer>> NotifierServer::Create(Options o
   worker.wap_href_base = options.wap_href_base;
   UPDRAFT_ASSIGN_OR_RETURN(s->worker_, DeliveryWorker::Create(worker));
 
-  PublicKeySource* keys = options.key_source_override;
-  if (keys == nullptr) {
-    UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> auth_channel,
-                             MakeChannel(options.auth_address, options.tls));
-    s->keys_ = std::make_unique<AuthServiceKeySource>(v1::Auth::NewStub(auth_channel), clock);
-    keys = s->keys_.get();
-  }
-  s->revocations_ = std::make_unique<RevocationList>(clock);
-  UPDRAFT_ASSIGN_OR_RETURN(s->revocation_feed_,
-                           RedisRevocationFeed::Start({.redis = options.redis,
-                                                       .key_prefix = options.redis_key_prefix,
-                                                       .list = s->revocations_.get(),
-                                                       .clock = clock,
-                                                       .logger = options.logger}));
-  s->verifier_ = std::make_unique<TokenVerifier>(
-      TokenVerifier::Options{.keys = keys,
-                             .clock = clock,
-                             .audience = std::string(kDeviceAudience),
-                             .revocations = s->revocations_.get(),
-                             .metrics = &s->metrics_->registry()});
-  s->operator_verifier_ = std::make_unique<TokenVerifier>(
-      TokenVerifier::Options{.keys = keys,
-                             .clock = clock,
-                             .audience = std::string(kOperatorAudience),
-                             .cache_capacity = 10000,
-                             .revocations = s->revocations_.get(),
-                             .metrics = &s->metrics_->registry()});
+  UPDRAFT_ASSIGN_OR_RETURN(s->auth_,
+                           ServiceAuth::Create({.auth_address = options.auth_address,
+                                                .tls = options.tls,
+                                                .redis = options.redis,
+                                                .redis_key_prefix = options.redis_key_prefix,
+                                                .key_source_override = options.key_source_override,
+                                                .clock = clock,
+                                                .metrics = &s->metrics_->registry(),
+                                                .logger = options.logger}));
   UPDRAFT_ASSIGN_OR_RETURN(s->service_,
                            NotifierService::Create({.store = s->store_.get(),
                                                     .router = s->router_.get(),
@@ -88,9 +69,9 @@ absl::StatusOr<std::unique_ptr<NotifierServer>> NotifierServer::Create(Options o
                                                     .clock = clock,
                                                     .logger = options.logger,
                                                     .signing_key_seed = options.signing_key_seed}));
-  s->grpc_service_ =
-      std::make_unique<GrpcNotifierService>(*s->service_, *s->verifier_, *s->notifier_metrics_,
-                                            *s->operator_verifier_, s->revocations_.get());
+  s->grpc_service_ = std::make_unique<GrpcNotifierService>(
+      *s->service_, s->auth_->device_verifier(), *s->notifier_metrics_,
+      s->auth_->operator_verifier(), &s->auth_->revocations());
   GrpcServer::Options server;
   server.listen_address = options.listen_address;
   server.services = {s->grpc_service_.get()};

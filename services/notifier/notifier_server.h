@@ -13,8 +13,8 @@
 #include "common/metrics.h"
 #include "common/pg_pool.h"
 #include "common/redis_client.h"
-#include "common/redis_revocations.h"
 #include "common/revocation.h"
+#include "common/service_auth.h"
 #include "common/tls.h"
 #include "common/token.h"
 #include "services/notifier/delivery_worker.h"
@@ -76,7 +76,7 @@ class NotifierServer {
   size_t connected_devices() const { return hub_.size(); }
   const std::string& replica_id() const { return replica_id_; }
   // The revocations this replica enforces.
-  RevocationList& revocations() { return *revocations_; }
+  RevocationList& revocations() { return auth_->revocations(); }
   prometheus::Registry& registry() { return metrics_->registry(); }
   // One delivery pass over everything due (what the worker thread does).
   absl::StatusOr<DeliveryWorker::PassResult> RunDeliveryPass();
@@ -102,11 +102,7 @@ class NotifierServer {
   std::unique_ptr<KannelSmsGateway> sms_;
   std::unique_ptr<KannelWapPushGateway> wap_;
   std::unique_ptr<DeliveryWorker> worker_;
-  std::unique_ptr<PublicKeySource> keys_;
-  std::unique_ptr<RevocationList> revocations_;
-  std::unique_ptr<RedisRevocationFeed> revocation_feed_;
-  std::unique_ptr<TokenVerifier> verifier_;
-  std::unique_ptr<TokenVerifier> operator_verifier_;
+  std::unique_ptr<ServiceAuth> auth_;
   std::unique_ptr<NotifierService> service_;
   std::unique_ptr<GrpcNotifierService> grpc_service_;
   std::unique_ptr<GrpcServer> grpc_;
