@@ -45,6 +45,28 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeServiceChannel(const std::str
   return MakeChannel(target, ToTls(security));
 }
 
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeStreamChannel(const std::string& target,
+                                                                 const ChannelSecurity& security,
+                                                                 int keepalive_time_ms) {
+  UPDRAFT_RETURN_IF_ERROR(ValidateChannelSecurity(security));
+  if (target.empty()) return absl::InvalidArgumentError("server address is empty");
+  if (keepalive_time_ms < 60000) {
+    return absl::InvalidArgumentError(
+        "keepalive_time_ms must be at least 60000 (the notifier's ping limit)");
+  }
+  UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                           ChannelCredentialsFrom(ToTls(security)));
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, keepalive_time_ms);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  if (!security.server_name_override.empty()) {
+    args.SetSslTargetNameOverride(security.server_name_override);
+  }
+  return grpc::CreateCustomChannel(target, credentials, args);
+}
+
 std::function<std::shared_ptr<grpc::Channel>(const std::string&)> DownloadChannelFactory(
     ChannelSecurity security) {
   return [security = std::move(security)](const std::string& target) {

@@ -38,6 +38,15 @@ absl::Status ValidateChannelSecurity(const ChannelSecurity& security);
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeServiceChannel(const std::string& target,
                                                                   const ChannelSecurity& security);
 
+// Like MakeServiceChannel, for a channel holding a long-lived stream (the IP
+// Push subscription): HTTP/2 keepalive pings every `keepalive_time` (the
+// notifier accepts one per minute at most, so at least 60 s) with a 20 s
+// timeout, also while no call is active, so a dead link is noticed and the
+// stream re-established.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeStreamChannel(const std::string& target,
+                                                                 const ChannelSecurity& security,
+                                                                 int keepalive_time_ms = 300000);
+
 // A Client::Options::download_channel_factory dialling every offer's
 // download target with `security` (null for a target that cannot be
 // dialled; the client then reports the download as failed).

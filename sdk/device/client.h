@@ -165,13 +165,18 @@ class Client {
   // their original report_id. Returns how many are still pending.
   absl::StatusOr<int> ResendPendingReports();
 
+  // A valid access token for this device (logs in when needed), for the
+  // device's calls to other services (the notifier's Subscribe and Ack).
+  absl::StatusOr<std::string> AccessToken();
+  // Forgets the cached token (a service rejected it); the next call logs in.
+  void ForgetToken() { token_.clear(); }
+
   const std::string& public_key() const { return key_->public_key(); }
   v1::DeviceLocalState LocalState() const { return state_->Snapshot(); }
 
  private:
   Client(Options options, Ed25519KeyPair key, std::unique_ptr<StateStore> state);
 
-  absl::StatusOr<std::string> AccessToken();
   // Runs `rpc` with the access token; on UNAUTHENTICATED logs in again and
   // retries once.
   grpc::Status WithToken(const std::function<grpc::Status(grpc::ClientContext&)>& rpc,
