@@ -209,4 +209,19 @@ absl::StatusOr<NotificationFields> NotificationVerifier::Accept(absl::string_vie
   return parsed->fields;
 }
 
+std::vector<std::pair<int64_t, std::string>> NotificationVerifier::SeenIds() {
+  absl::MutexLock lock(&mu_);
+  return std::vector<std::pair<int64_t, std::string>>(seen_order_.begin(), seen_order_.end());
+}
+
+void NotificationVerifier::RestoreSeen(const std::vector<std::pair<int64_t, std::string>>& seen) {
+  const int64_t now = absl::ToUnixSeconds(options_.clock->Now());
+  absl::MutexLock lock(&mu_);
+  for (const auto& [expires, id] : seen) {
+    if (expires <= now || seen_.contains(id) || seen_order_.size() >= options_.max_seen) continue;
+    seen_.insert(id);
+    seen_order_.emplace_back(expires, id);
+  }
+}
+
 }  // namespace updraft

@@ -105,6 +105,12 @@ class NotificationVerifier {
   // INVALID_ARGUMENT for malformed bytes.
   absl::StatusOr<NotificationFields> Accept(absl::string_view bytes);
 
+  // The IDs remembered against replays, with their expiry (unix seconds),
+  // oldest first; and a way to restore them, so a device keeps refusing
+  // replays across restarts. Expired entries are not restored.
+  std::vector<std::pair<int64_t, std::string>> SeenIds();
+  void RestoreSeen(const std::vector<std::pair<int64_t, std::string>>& seen);
+
  private:
   const Options options_;
   absl::Mutex mu_;

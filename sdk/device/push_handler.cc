@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -92,6 +93,23 @@ absl::StatusOr<std::unique_ptr<PushHandler>> PushHandler::Create(Options options
       handler->Trust(key);
     }
   }
+  absl::StatusOr<std::string> seen = ReadFileToString(handler->SeenFile());
+  if (!seen.ok() && !absl::IsNotFound(seen.status())) return seen.status();
+  if (seen.ok()) {
+    std::vector<std::pair<int64_t, std::string>> restored;
+    for (absl::string_view line : absl::StrSplit(*seen, '\n', absl::SkipEmpty())) {
+      std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(line, ' ');
+      int64_t expires = 0;
+      std::string id = absl::HexStringToBytes(parts.second);
+      if (!absl::SimpleAtoi(parts.first, &expires) || id.empty() ||
+          absl::BytesToHexString(id) != parts.second) {
+        return absl::DataLossError(absl::StrCat("corrupt notification history ",
+                                                handler->SeenFile(), ": delete it to reset"));
+      }
+      restored.emplace_back(expires, std::move(id));
+    }
+    handler->verifier_->RestoreSeen(restored);
+  }
   return handler;
 }
 
@@ -173,7 +191,20 @@ absl::StatusOr<NotificationFields> PushHandler::Verify(absl::string_view signed_
     return absl::Status(fields.status().code(),
                         absl::StrCat("notification rejected: ", fields.status().message()));
   }
+  UPDRAFT_RETURN_IF_ERROR(SaveSeen());
   return fields;
+}
+
+std::string PushHandler::SeenFile() const {
+  return absl::StrCat(options_.state_dir, "/seen_notifications");
+}
+
+absl::Status PushHandler::SaveSeen() {
+  std::string text;
+  for (const auto& [expires, id] : verifier_->SeenIds()) {
+    absl::StrAppend(&text, expires, " ", absl::BytesToHexString(id), "\n");
+  }
+  return WriteFileAtomically(SeenFile(), text, 0600);
 }
 
 absl::StatusOr<std::string> PushHandler::AccessToken() {

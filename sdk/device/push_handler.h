@@ -108,6 +108,10 @@ class PushHandler {
   absl::StatusOr<PushResult> Handle(absl::string_view signed_bytes);
   void Trust(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(keys_mu_);
   std::string KeyFile() const;
+  // `<state_dir>/seen_notifications`: the IDs accepted and not yet expired,
+  // one "expiry hex-id" line each, so replays stay refused after a restart.
+  std::string SeenFile() const;
+  absl::Status SaveSeen();
 
   Options options_;
   RealClock real_clock_;

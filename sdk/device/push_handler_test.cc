@@ -39,6 +39,24 @@ TEST_F(PushHandlerTest, KeysAreCachedForOfflineVerification) {
   EXPECT_EQ(notifier_.key_fetches(), 1);
 }
 
+TEST_F(PushHandlerTest, ReplayIsRefusedAfterARestart) {
+  const std::string sms = Signed('r');
+  ASSERT_TRUE(handler_->Verify(sms).ok());
+  auto restarted = NewHandler();  // same state directory
+  absl::StatusOr<NotificationFields> again = restarted->Verify(sms);
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(restarted->Verify(Signed('s')).ok());  // others still pass
+}
+
+TEST_F(PushHandlerTest, CorruptHistoryIsDataLoss) {
+  ASSERT_TRUE(WriteFileAtomically(dir_ + "/state/seen_notifications", "soon zz\n").ok());
+  PushHandler::Options p;
+  p.client = client_.get();
+  p.notifier_channel = server_.channel;
+  p.state_dir = dir_ + "/state";
+  EXPECT_EQ(PushHandler::Create(std::move(p)).status().code(), absl::StatusCode::kDataLoss);
+}
+
 TEST_F(PushHandlerTest, CorruptKeyCacheIsDataLoss) {
   ASSERT_TRUE(WriteFileAtomically(dir_ + "/state/notification_keys", "!!not base64\n").ok());
   PushHandler::Options p;
@@ -79,8 +97,8 @@ TEST_F(PushHandlerTest, ForgedTamperedReplayedAndExpiredAreRejected) {
   auto replay = handler_->HandleSmsPayload(good);
   EXPECT_EQ(replay.status().code(), absl::StatusCode::kAlreadyExists) << replay.status();
   EXPECT_THAT(replay.status().message(), HasSubstr("notification rejected"));
-  auto via_wap = handler_->HandleWapPushSi(absl::StrCat("https://n.example/n/",
-                                                        NotificationToBase64(good)));
+  auto via_wap =
+      handler_->HandleWapPushSi(absl::StrCat("https://n.example/n/", NotificationToBase64(good)));
   EXPECT_EQ(via_wap.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(download_.chunks_sent(), chunks);
   EXPECT_EQ(notifier_.acks().size(), 1u);
@@ -96,9 +114,8 @@ TEST_F(PushHandlerTest, UnknownKeyFetchesAtMostOncePerInterval) {
 
 TEST_F(PushHandlerTest, WapPushSiXmlAndHref) {
   const std::string href = absl::StrCat("https://n.example/n/", NotificationToBase64(Signed('i')));
-  const std::string si = absl::StrCat(
-      "<?xml version=\"1.0\"?>\n<si><indication href=\"", href,
-      "\" si-id=\"x\">Update available</indication></si>");
+  const std::string si = absl::StrCat("<?xml version=\"1.0\"?>\n<si><indication href=\"", href,
+                                      "\" si-id=\"x\">Update available</indication></si>");
   auto r = handler_->HandleWapPushSi(si);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->acked);
@@ -110,8 +127,8 @@ TEST_F(PushHandlerTest, WapPushSiXmlAndHref) {
 
 TEST_F(PushHandlerTest, MalformedWapPushSi) {
   for (const char* bad : {"", "<si></si>", "<si><indication>x</indication></si>",
-                          "<si><indication href=x></indication></si>",
-                          "<si><indication href=\"abc", "https://n.example/n/"}) {
+                          "<si><indication href=x></indication></si>", "<si><indication href=\"abc",
+                          "https://n.example/n/"}) {
     auto r = handler_->HandleWapPushSi(bad);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad << ": " << r.status();
   }
