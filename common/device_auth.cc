@@ -6,7 +6,7 @@
 
 namespace updraft {
 
-absl::StatusOr<absl::string_view> BearerToken(const grpc::ServerContext& context) {
+absl::StatusOr<absl::string_view> BearerToken(const grpc::ServerContextBase& context) {
   const auto& md = context.client_metadata();
   auto it = md.find("authorization");
   if (it == md.end()) {
@@ -19,7 +19,7 @@ absl::StatusOr<absl::string_view> BearerToken(const grpc::ServerContext& context
   return value.substr(7);
 }
 
-absl::StatusOr<std::string> AuthenticateDevice(const grpc::ServerContext& context,
+absl::StatusOr<std::string> AuthenticateDevice(const grpc::ServerContextBase& context,
                                                TokenVerifier& verifier) {
   UPDRAFT_ASSIGN_OR_RETURN(absl::string_view token, BearerToken(context));
   auto claims = verifier.Verify(token);

@@ -17,11 +17,11 @@ namespace updraft {
 
 // The token of "authorization: Bearer <token>" in a call's metadata (a view
 // into the context's metadata); UNAUTHENTICATED when missing or malformed.
-absl::StatusOr<absl::string_view> BearerToken(const grpc::ServerContext& context);
+absl::StatusOr<absl::string_view> BearerToken(const grpc::ServerContextBase& context);
 
 // Reads "authorization: Bearer <token>" from a call's metadata and verifies
 // it; UNAUTHENTICATED with a clear message otherwise. Returns the device ID.
-absl::StatusOr<std::string> AuthenticateDevice(const grpc::ServerContext& context,
+absl::StatusOr<std::string> AuthenticateDevice(const grpc::ServerContextBase& context,
                                                TokenVerifier& verifier);
 
 // Public keys fetched from the auth service's GetPublicKeys RPC. Keys are

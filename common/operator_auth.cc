@@ -29,7 +29,7 @@ absl::StatusOr<Role> ParseRole(absl::string_view name) {
                                                  "'; expected admin, publisher or viewer"));
 }
 
-absl::StatusOr<OperatorIdentity> AuthorizeOperator(const grpc::ServerContext& context,
+absl::StatusOr<OperatorIdentity> AuthorizeOperator(const grpc::ServerContextBase& context,
                                                    TokenVerifier& operator_verifier, Role required,
                                                    absl::string_view rpc) {
   auto token = BearerToken(context);

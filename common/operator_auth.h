@@ -39,7 +39,7 @@ struct OperatorIdentity {
 // UNAUTHENTICATED without a token or with a bad, expired or revoked one;
 // PERMISSION_DENIED "role viewer may not call CreateRelease; needs publisher"
 // when the role is too low. `rpc` is the method name put in that message.
-absl::StatusOr<OperatorIdentity> AuthorizeOperator(const grpc::ServerContext& context,
+absl::StatusOr<OperatorIdentity> AuthorizeOperator(const grpc::ServerContextBase& context,
                                                    TokenVerifier& operator_verifier, Role required,
                                                    absl::string_view rpc);
 

@@ -2,7 +2,6 @@
 
 #include <memory>
 
-#include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "common/device_auth.h"
 #include "common/operator_auth.h"
@@ -119,23 +118,15 @@ grpc::Status GrpcDownloadService::GetManifest(grpc::ServerContext* context,
 
 absl::StatusOr<std::unique_ptr<FetchStream>> GrpcDownloadService::StartFetch(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
-  const auto& md = context->client_metadata();
-  auto it = md.find("authorization");
-  if (it == md.end()) {
-    return absl::UnauthenticatedError("missing authorization metadata; log in first");
-  }
-  absl::string_view value(it->second.data(), it->second.size());
-  if (!absl::StartsWith(value, "Bearer ")) {
-    return absl::UnauthenticatedError("authorization metadata must be 'Bearer <token>'");
-  }
-  UPDRAFT_ASSIGN_OR_RETURN(AccessClaims claims, service_->verifier().Verify(value.substr(7)));
+  UPDRAFT_ASSIGN_OR_RETURN(std::string device_id,
+                           AuthenticateDevice(*context, service_->verifier()));
   grpc::ByteBuffer copy(*request);  // shares the slices
   v1::FetchRequest fetch;
   if (!grpc::SerializationTraits<v1::FetchRequest>::Deserialize(&copy, &fetch).ok()) {
     return absl::InvalidArgumentError("FetchRequest does not parse");
   }
   UPDRAFT_ASSIGN_OR_RETURN(std::unique_ptr<FetchStream> stream,
-                           service_->Fetch(claims.subject, fetch.sha256(), fetch.offset()));
+                           service_->Fetch(device_id, fetch.sha256(), fetch.offset()));
   if (fetch.offset() > 0) resumes_->Increment();
   return stream;
 }
