@@ -131,11 +131,15 @@ absl::StatusOr<std::optional<std::string>> RedisClient::GetAndDelete(const std::
 
 absl::StatusOr<int64_t> RedisClient::IncrementWindow(const std::string& key,
                                                      absl::Duration window) {
-  auto r = Command({"INCR", key});
+  // One round trip, and the expiry can never be lost between the two steps.
+  static constexpr char kScript[] =
+      "local n = redis.call('INCR', KEYS[1]) "
+      "if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end "
+      "return n";
+  auto r = Command({"EVAL", kScript, "1", key, absl::StrCat(absl::ToInt64Milliseconds(window))});
   if (!r.ok()) return r.status();
-  if (r->integer == 1) {
-    auto e = Command({"PEXPIRE", key, absl::StrCat(absl::ToInt64Milliseconds(window))});
-    if (!e.ok()) return e.status();
+  if (r->type != RedisReply::Type::kInteger) {
+    return absl::InternalError("redis INCR script did not return a number");
   }
   return r->integer;
 }

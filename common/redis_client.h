@@ -50,7 +50,8 @@ class RedisClient {
                                    absl::Duration ttl);
   // GETDEL: the value, or nullopt when absent. Atomic: one caller wins.
   absl::StatusOr<std::optional<std::string>> GetAndDelete(const std::string& key);
-  // INCR, and PEXPIRE when the key is new; returns the new count.
+  // INCR, and PEXPIRE when the key is new, atomically (one Lua call);
+  // returns the new count.
   absl::StatusOr<int64_t> IncrementWindow(const std::string& key, absl::Duration window);
   absl::StatusOr<int64_t> Publish(const std::string& channel, const std::string& message);
 
