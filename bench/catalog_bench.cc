@@ -172,7 +172,7 @@ int Main() {
     if (!store.CreatePackage(p, now).ok()) return 1;
     for (const char* version : {"1.0.0", "1.1.0"}) {
       v1::Release r = MakeRelease(p.package_id(), c, version);
-      if (!store.CreateRelease(r, now).ok() || !store.PublishRelease(r.release_id(), now).ok()) {
+      if (!store.CreateRelease(r, now).ok() || !store.PublishRelease(r.release_id(), nullptr, now).ok()) {
         return 1;
       }
     }

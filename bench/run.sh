@@ -8,6 +8,15 @@
 #             after a cut
 #   catalog   update checks/s over gRPC by 10,000 devices with 50-component
 #             inventories vs a bare gRPC unary service (same requests); p99
+#   sdk       device SDK footprint: stripped size of the SDK + C API as a
+#             shared library; RSS of one idle device holding its IP Push stream
+#             vs a bare gRPC client holding one stream; KiB per device in the
+#             fleet simulator at 5,000 devices
+#   push      15,000 IP Push streams on one notifier from 4 processes and
+#             127.0.0.2-9: KiB per idle stream, fan-out p50/p99/max of 5
+#             announcements, reconnect storms after a restart (jitter on/off)
+#             vs Mosquitto with 15,000 QoS 0 subscribers; `push --tuning`:
+#             KiB per stream for each channel setting
 # Installs what is missing, builds with -c opt, starts its own PostgreSQL and
 # Redis on loopback (see scripts/lib.sh) and stops them afterwards.
 set -euo pipefail
@@ -17,14 +26,18 @@ source scripts/lib.sh
 
 name="${1:-}"
 case "$name" in
-  auth|download|catalog) ;;
-  *) echo "usage: bench/run.sh auth|download|catalog" >&2; exit 2 ;;
+  auth|download|catalog|sdk|push) ;;
+  *) echo "usage: bench/run.sh auth|download|catalog|sdk|push" >&2; exit 2 ;;
 esac
 
 ensure_packages
 install_cleanup_trap
 log "building //bench:${name}_bench (-c opt)"
 bz build -c opt "//bench:${name}_bench"
+if [ "$name" = sdk ]; then
+  bz build -c opt //bench:grpc_stream_peer //sdk/device:updraft_example \
+    //sdk/device:libupdraft_device.so //tools/fleet_sim
+fi
 start_postgres
 start_redis
 printf 'machine: %s, %s cores, %s\n' "$(uname -m)" "$(nproc)" \
@@ -32,6 +45,15 @@ printf 'machine: %s, %s cores, %s\n' "$(uname -m)" "$(nproc)" \
 date -u '+date: %Y-%m-%d %H:%M UTC'
 
 case "$name" in
+  push)
+    psql_admin -c "DROP DATABASE IF EXISTS updraft_bench_push WITH (FORCE)" -c "CREATE DATABASE updraft_bench_push"
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --scan --pattern 'bench:push:*' | xargs -r redis-cli -h 127.0.0.1 -p "$REDIS_PORT" del >/dev/null
+    ulimit -n 20000 2>/dev/null || true
+    mkdir -p "$RUN_DIR/bench-push"
+    # bazel-out/k8-opt, not bazel-bin: another build may have re-pointed that.
+    "$ROOT/bazel-out/k8-opt/bin/bench/push_bench" --pg_uri="$(pg_uri updraft_bench_push)" \
+      --redis="127.0.0.1:$REDIS_PORT" --work_dir="$RUN_DIR/bench-push" "${@:2}"
+    ;;
   auth)
     psql_admin -c "DROP DATABASE IF EXISTS updraft_bench WITH (FORCE)" -c "CREATE DATABASE updraft_bench"
     redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --scan --pattern 'bench:*' | xargs -r redis-cli -h 127.0.0.1 -p "$REDIS_PORT" del >/dev/null
@@ -46,6 +68,29 @@ case "$name" in
     redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --scan --pattern 'bench:*' | xargs -r redis-cli -h 127.0.0.1 -p "$REDIS_PORT" del >/dev/null
     "$ROOT/bazel-bin/bench/catalog_bench" --pg_uri="$(pg_uri updraft_bench)" \
       --redis="127.0.0.1:$REDIS_PORT"
+    ;;
+  sdk)
+    psql_admin -c "DROP DATABASE IF EXISTS updraft_bench_sdk WITH (FORCE)" -c "CREATE DATABASE updraft_bench_sdk"
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --scan --pattern 'bench:sdk:*' | xargs -r redis-cli -h 127.0.0.1 -p "$REDIS_PORT" del >/dev/null
+    work="$RUN_DIR/bench-sdk"
+    rm -rf "$work" && mkdir -p "$work"
+    # Copies of the -c opt outputs (bazel-bin follows whatever was built
+    # last), so that other builds in the workspace cannot swap them meanwhile.
+    opt_bin="$(bz info -c opt bazel-bin 2>/dev/null)"
+    bin="$work/bin"
+    for t in bench/sdk_bench bench/grpc_stream_peer sdk/device/updraft_example tools/fleet_sim/fleet_sim; do
+      mkdir -p "$bin/$(dirname "$t")" && cp "$opt_bin/$t" "$bin/$t"
+    done
+    cp "$opt_bin/sdk/device/libupdraft_device.so" "$work/"
+    if ldd "$bin"/*/* "$bin"/*/*/* "$work/libupdraft_device.so" 2>/dev/null | grep -q 'lib[at]san'; then
+      die "bazel-bin holds sanitizer builds (another build replaced them); run again"
+    fi
+    chmod u+w "$work/libupdraft_device.so" && strip --strip-all "$work/libupdraft_device.so"
+    printf 'sdk: libupdraft_device.so (SDK + C API, -c opt, stripped): %s KiB; system shared libraries it needs (grpc++, grpc, protobuf, absl, ssl, ...): %s KiB\n' \
+      "$(( $(stat -c %s "$work/libupdraft_device.so") / 1024 ))" \
+      "$(ldd "$work/libupdraft_device.so" | awk '/=> \//{print $3}' | xargs -r stat -L -c %s | awk '{s+=$1} END {print int(s/1024)}')"
+    "$bin/bench/sdk_bench" --pg_uri="$(pg_uri updraft_bench_sdk)" \
+      --redis="127.0.0.1:$REDIS_PORT" --work_dir="$work" --bin_dir="$bin"
     ;;
   download)
     dl="$RUN_DIR/bench-download"

@@ -140,4 +140,13 @@ absl::Status PgPool::ExecuteNonTransactional(const std::string& sql) {
   return result;
 }
 
+void AppendPgArrayElement(absl::string_view item, std::string* literal) {
+  literal->push_back('"');
+  for (char c : item) {
+    if (c == '"' || c == '\\') literal->push_back('\\');
+    literal->push_back(c);
+  }
+  literal->push_back('"');
+}
+
 }  // namespace updraft

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -64,6 +65,22 @@ class PgPool {
 // Maps a libpqxx exception to a status; used by PgPool and by code that
 // talks to PostgreSQL outside of it (LISTEN loops).
 absl::Status StatusFromPqxx(const std::exception& e);
+
+// Appends `item` to a PostgreSQL array literal as a quoted element.
+void AppendPgArrayElement(absl::string_view item, std::string* literal);
+
+// A PostgreSQL text[] literal of `items`, every element quoted (for a
+// `$n::text[]` parameter), e.g. {"a","b \"c\""}.
+template <typename Strings>
+std::string PgTextArray(const Strings& items) {
+  std::string literal = "{";
+  for (const auto& item : items) {
+    if (literal.size() > 1) literal.push_back(',');
+    AppendPgArrayElement(item, &literal);
+  }
+  literal.push_back('}');
+  return literal;
+}
 
 }  // namespace updraft
 

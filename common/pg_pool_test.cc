@@ -120,5 +120,11 @@ TEST_F(PgPoolTest, ReadRunsOneStatementAndMapsErrors) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
 }
 
+TEST(PgTextArrayTest, QuotesEveryElementAndEscapes) {
+  EXPECT_EQ(PgTextArray(std::vector<std::string>{}), "{}");
+  EXPECT_EQ(PgTextArray(std::vector<std::string>{"a", "b \"c\" \\ d", ""}),
+            "{\"a\",\"b \\\"c\\\" \\\\ d\",\"\"}");
+}
+
 }  // namespace
 }  // namespace updraft

@@ -56,14 +56,21 @@ start_service auth --listen=$AUTH --metrics_listen=127.0.0.1:9401 --pg_uri="$(pg
 "${PROBE[@]}" --address=$AUTH --wait=30s
 
 # Operator API keys: auth created the first admin key (--bootstrap_admin_key_file);
-# with it, a publisher key for the release steps and a viewer key the catalog
-# uses to read manifests from the download service. Each is shown once.
+# with it, a publisher key for the release steps and one for the catalog, which
+# reads manifests from the download service and announces through the notifier
+# (publisher role). Each is shown once.
 CTL=("$BIN/tools/updraftctl/updraftctl" --auth=$AUTH --catalog=$CATALOG --download=$DOWNLOAD
      --tls_ca="$TLS/ca.pem" --tls_cert="$TLS/operator.pem" --tls_key="$TLS/operator.key")
 ADMIN=("${CTL[@]}" --api_key_file="$DEMO/keys/admin.key")
 PUBLISHER=("${CTL[@]}" --api_key_file="$DEMO/keys/publisher.key")
 "${ADMIN[@]}" create-api-key --name=publisher --role=publisher --out="$DEMO/keys/publisher.key"
-"${ADMIN[@]}" create-api-key --name=catalog --role=viewer --out="$DEMO/keys/catalog.key"
+"${ADMIN[@]}" create-api-key --name=catalog --role=publisher --out="$DEMO/keys/catalog.key"
+"${ADMIN[@]}" create-api-key --name=dashboard --role=viewer --out="$DEMO/keys/viewer.key"
+
+# The publisher's release-signing key: the private half stays with the
+# publisher; the catalog and the device trust only the public half.
+"${CTL[@]}" gen-publisher-key --out="$DEMO/keys/release-signing.key" >"$DEMO/keys/publishers.pub"
+echo "release-signing public key: $(cat "$DEMO/keys/publishers.pub")"
 
 start_service download --listen=$DOWNLOAD --metrics_listen=127.0.0.1:9403 \
   --artifact_root="$DEMO/artifacts" --auth_address=$AUTH --redis=127.0.0.1:$REDIS_PORT
@@ -72,7 +79,8 @@ start_service notifier --listen=$NOTIFIER --metrics_listen=127.0.0.1:9404 \
 "${PROBE[@]}" --address=$DOWNLOAD --wait=30s
 start_service catalog --listen=$CATALOG --metrics_listen=127.0.0.1:9402 --pg_uri="$(pg_uri $DB)" \
   --download_address=$DOWNLOAD --auth_address=$AUTH --redis=127.0.0.1:$REDIS_PORT \
-  --api_key_file="$DEMO/keys/catalog.key"
+  --api_key_file="$DEMO/keys/catalog.key" --notifier_address=$NOTIFIER \
+  --public_catalog_address=$CATALOG --publisher_keys_file="$DEMO/keys/publishers.pub"
 for a in $CATALOG $NOTIFIER; do "${PROBE[@]}" --address=$a --wait=30s; done
 echo "auth $AUTH, catalog $CATALOG, download $DOWNLOAD, notifier $NOTIFIER: all SERVING over TLS"
 
@@ -85,7 +93,8 @@ fi
 SIM=("$BIN/tools/device_sim/device_sim" --device_id=phone-0001 --key_file="$DEMO/keys/phone-0001.key"
      --auth_address=$AUTH --catalog_address=$CATALOG --state_dir="$DEMO/device-state"
      --install_dir="$DEMO/handset" --consent=yes --model=Pixel-9 --os_version=15.0.0 --carrier=DemoTel
-     --tls_ca="$TLS/ca.pem" --tls_cert="$TLS/device.pem" --tls_key="$TLS/device.key")
+     --tls_ca="$TLS/ca.pem" --tls_cert="$TLS/device.pem" --tls_key="$TLS/device.key"
+     --publisher_keys_file="$DEMO/keys/publishers.pub")
 
 # A package: an application binary and a codec library, each its own DC.
 make_package() {
@@ -106,7 +115,8 @@ publish() {
   release="$("${PUBLISHER[@]}" create-release --package_id="$package_id" --version="$version" \
     --artifact_sha256="$sha" --dc=DC_1=app.bin --dc=DC_2=libcodec.so \
     --setting=update_channel=stable --setting=telemetry=off)"
-  "${PUBLISHER[@]}" publish --release_id="$release"
+  "${PUBLISHER[@]}" publish --release_id="$release" \
+    --signing_key_file="$DEMO/keys/release-signing.key" --expires_in=720h
   LAST_RELEASE="$release"
 }
 
@@ -116,9 +126,12 @@ PKG="$("${PUBLISHER[@]}" create-package --name=demo-app --author="Acme Mobile" \
 echo "package $PKG created"
 publish 1.0.0 "$PKG"
 
-step "Roles: the catalog's viewer key may read but not publish"
-if "${CTL[@]}" --api_key_file="$DEMO/keys/catalog.key" publish --release_id="$LAST_RELEASE"; then
+step "Roles and signatures: a viewer key may read but not publish; an unsigned publication is refused"
+if "${CTL[@]}" --api_key_file="$DEMO/keys/viewer.key" publish --release_id="$LAST_RELEASE"; then
   die "a viewer key was allowed to publish"
+fi
+if "${PUBLISHER[@]}" publish --release_id="$LAST_RELEASE"; then
+  die "the catalog accepted a publication without signed metadata"
 fi
 
 step "Carrier: pre-provision device phone-0001 with its Ed25519 public key (admin key)"
@@ -139,6 +152,16 @@ step "Device: active upgrade again (overwrite of the installed version expected)
 
 step "Server's view of the device: Deployed components with their DC IDs, and results"
 "${PUBLISHER[@]}" device-state --device_id=phone-0001
+
+step "Operator: deactivate one component (DC_2) on this device by its ID"
+"${PUBLISHER[@]}" queue-operation --kind=deactivate --dc_id=DC_2 --device_id=phone-0001
+
+step "Device: next check carries the operation; it deactivates DC_2 and reports 1200"
+"${SIM[@]}"
+"${PUBLISHER[@]}" operations --device_id=phone-0001
+
+step "The device's SCOMO management tree as OMA DM node paths"
+"${PUBLISHER[@]}" scomo-tree --device_id=phone-0001
 
 step "Audit trail: who changed what, when (newest first)"
 "${ADMIN[@]}" audit --limit=6

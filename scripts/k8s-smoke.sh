@@ -137,6 +137,9 @@ PKG="$("${PUBLISHER[@]}" create-package --name=smoke-app --author="Smoke test")"
 RELEASE="$("${PUBLISHER[@]}" create-release --package_id="$PKG" --version=1.0.0 \
   --artifact_sha256="$SHA" --dc=DC_1=app.bin)"
 "${PUBLISHER[@]}" publish --release_id="$RELEASE"
+# A campaign over the smoke device (feeds the dashboard's campaign panels).
+"${PUBLISHER[@]}" campaign-create --name=smoke --release_id="$RELEASE" --device_id=smoke-0001 \
+  --wave=100% --success_threshold=1 >/dev/null
 
 SIM=("$BIN/tools/device_sim/device_sim" --device_id=smoke-0001 --key_file="$WORK/device/key"
      --auth_address=127.0.0.1:7401 --catalog_address=127.0.0.1:7402
@@ -152,6 +155,8 @@ refused() { ! "${SIM[@]/smoke-0001/smoke-unknown}" >"$WORK/unknown-device.txt" 2
 check "an unregistered device is refused" refused
 check "server records the device's deployed component" \
   bash -c '"$@" device-state --device_id=smoke-0001 | grep -q DC_1' _ "${PUBLISHER[@]}"
+check "the campaign counted the device's install" \
+  bash -c '"$@" --json campaign-list | grep -Eq "\"installed(_outside_waves)?\":\"1\""' _ "${PUBLISHER[@]}"
 
 step "Metrics endpoints"
 for p in 9401 9402 9403 9404; do

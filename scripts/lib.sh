@@ -14,7 +14,7 @@ DEBIAN_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev libabsl-dev
   libpqxx-dev libpq-dev libhiredis-dev prometheus-cpp-dev libssl-dev libarchive-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
-  postgresql redis-server curl openssl nginx
+  postgresql redis-server curl openssl nginx mosquitto libmosquitto-dev
 )
 # Only for container images, the Kubernetes smoke test and the monitoring
 # checks (scripts/images.sh, scripts/k8s-smoke.sh and its dashboard check);

@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_util.h"
 #include "common/token.h"
@@ -111,6 +112,14 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start(Options options) {
   catalog.redis = p->env_->redis_options();
   catalog.redis_key_prefix = p->env_->redis_prefix();
   catalog.api_key_file = catalog_key_file;
+  UPDRAFT_ASSIGN_OR_RETURN(Ed25519KeyPair publisher, Ed25519KeyPair::Generate());
+  p->publisher_key_ = std::move(publisher);
+  catalog.publisher_keys_file = absl::StrCat(p->dir_, "/publisher_keys");
+  {
+    std::ofstream keys(catalog.publisher_keys_file);
+    keys << absl::WebSafeBase64Escape(p->publisher_key_->public_key()) << "\n";
+    if (!keys) return absl::InternalError("cannot write the publisher key file");
+  }
   catalog.public_http_base = options.public_http_base;
   catalog.clock = &p->clock_;
   catalog.logger = p->logger_.get();
@@ -212,8 +221,20 @@ absl::StatusOr<v1::Release> Platform::CreateRelease(const v1::CreateReleaseReque
 }
 
 absl::StatusOr<v1::Release> Platform::PublishRelease(const std::string& release_id) {
+  UPDRAFT_ASSIGN_OR_RETURN(v1::Release release, GetRelease(release_id));
+  UPDRAFT_ASSIGN_OR_RETURN(
+      v1::ReleaseMetadata metadata,
+      ReleaseMetadataFor(release, clock_.Now(), clock_.Now() + kMetadataLifetime));
+  UPDRAFT_ASSIGN_OR_RETURN(v1::SignedReleaseMetadata signed_metadata,
+                           SignReleaseMetadata(metadata, *publisher_key_));
+  return PublishRelease(release_id, signed_metadata);
+}
+
+absl::StatusOr<v1::Release> Platform::PublishRelease(
+    const std::string& release_id, const v1::SignedReleaseMetadata& signed_metadata) {
   v1::PublishReleaseRequest request;
   request.set_release_id(release_id);
+  *request.mutable_signed_metadata() = signed_metadata;
   return ManagementCall<v1::Release>(*operator_, [&](grpc::ClientContext* ctx, v1::Release* out) {
     return catalog_admin_->PublishRelease(ctx, request, out);
   });
@@ -311,6 +332,8 @@ absl::StatusOr<std::unique_ptr<TestDevice>> TestDevice::Create(Platform& platfor
   o.key_store = d->key_store_.get();
   o.installer = d->installer_.get();
   o.state_dir = absl::StrCat(dir, "/state");
+  o.trusted_publisher_keys = options.trusted_publisher_keys.value_or(
+      std::vector<std::string>{platform.publisher_key().public_key()});
   o.attributes.set_model("e2e-phone");
   o.attributes.set_os_version("14");
   o.attributes.set_carrier("test-carrier");

@@ -15,6 +15,7 @@
 #include "common/crypto.h"
 #include "common/logger.h"
 #include "common/operator_auth.h"
+#include "common/release_metadata.h"
 #include "common/test_env.h"
 #include "sdk/device/client.h"
 #include "sdk/device/directory_installer.h"
@@ -46,6 +47,8 @@ class Platform {
     // Catalog --public_http_base: offers then name HTTP sources.
     std::string public_http_base;
   };
+  // How long the metadata PublishRelease signs stays valid.
+  static constexpr absl::Duration kMetadataLifetime = absl::Hours(24 * 30);
   static absl::StatusOr<std::unique_ptr<Platform>> Start() { return Start(Options()); }
   static absl::StatusOr<std::unique_ptr<Platform>> Start(Options options);
   ~Platform();
@@ -58,6 +61,10 @@ class Platform {
   // Where the download service keeps the bytes of artifact `sha256`.
   std::string ArtifactObjectPath(const std::string& sha256) const;
   notifier::NotifierServer& notifier_server() { return *notifier_; }
+  const std::string& notifier_address() const { return notifier_address_; }
+  // The database and Redis every service of this platform uses (e.g. to
+  // start another catalog replica).
+  TestEnv& env() { return *env_; }
 
   v1::Auth::StubInterface& auth() { return *auth_; }
   v1::CatalogAdmin::StubInterface& catalog_admin() { return *catalog_admin_; }
@@ -73,7 +80,15 @@ class Platform {
   absl::StatusOr<v1::ArtifactManifest> Upload(const std::string& data, uint32_t chunk_size);
   absl::StatusOr<v1::Package> CreatePackage(const std::string& name, const std::string& author);
   absl::StatusOr<v1::Release> CreateRelease(const v1::CreateReleaseRequest& request);
+  // Signs the release's metadata with publisher_key() (valid for
+  // kMetadataLifetime from the platform clock's now) and publishes it: the
+  // catalog trusts only that key.
   absl::StatusOr<v1::Release> PublishRelease(const std::string& release_id);
+  // Publishes with exactly this signed metadata (forged, stale, ... in tests).
+  absl::StatusOr<v1::Release> PublishRelease(const std::string& release_id,
+                                             const v1::SignedReleaseMetadata& signed_metadata);
+  // The publisher key the catalog and every TestDevice trust.
+  const Ed25519KeyPair& publisher_key() const { return *publisher_key_; }
   absl::StatusOr<v1::Release> GetRelease(const std::string& release_id);
   absl::StatusOr<v1::DeviceState> GetDeviceState(const std::string& device_id);
 
@@ -112,6 +127,7 @@ class Platform {
   std::unique_ptr<v1::Download::StubInterface> download_;
   std::unique_ptr<v1::Notifier::StubInterface> notifier_api_;
   std::unique_ptr<OperatorTokenSource> operator_;
+  std::optional<Ed25519KeyPair> publisher_key_;
 };
 
 // A simulated handset for the real device SDK: a FileKeyStore key, a
@@ -127,6 +143,8 @@ class TestDevice {
     std::string download_target_override;
     // The platform's clock when null.
     const Clock* clock = nullptr;
+    // Publisher keys the handset trusts; unset: the platform's publisher key.
+    std::optional<std::vector<std::string>> trusted_publisher_keys;
   };
 
   static absl::StatusOr<std::unique_ptr<TestDevice>> Create(Platform& platform,

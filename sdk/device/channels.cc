@@ -18,6 +18,15 @@ TlsOptions ToTls(const ChannelSecurity& security) {
 
 }  // namespace
 
+void SetLeanChannelArguments(grpc::ChannelArguments& args) {
+  args.SetInt(GRPC_ARG_MINIMAL_STACK, 1);
+  // The minimal stack defaults deadline checking off (grpc_types.h); the
+  // SDK's RPC timeouts rely on it, so it is kept on explicitly.
+  args.SetInt(GRPC_ARG_ENABLE_DEADLINE_CHECKS, 1);
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
+}
+
 absl::Status ValidateChannelSecurity(const ChannelSecurity& security) {
   const bool tls_fields = !security.ca_file.empty() || !security.client_cert_file.empty() ||
                           !security.client_key_file.empty() ||
@@ -42,12 +51,19 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeServiceChannel(const std::str
                                                                   const ChannelSecurity& security) {
   UPDRAFT_RETURN_IF_ERROR(ValidateChannelSecurity(security));
   if (target.empty()) return absl::InvalidArgumentError("server address is empty");
-  return MakeChannel(target, ToTls(security));
+  UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                           ChannelCredentialsFrom(ToTls(security)));
+  grpc::ChannelArguments args;
+  SetLeanChannelArguments(args);
+  if (!security.server_name_override.empty()) {
+    args.SetSslTargetNameOverride(security.server_name_override);
+  }
+  return grpc::CreateCustomChannel(target, credentials, args);
 }
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeStreamChannel(const std::string& target,
-                                                                 const ChannelSecurity& security,
-                                                                 int keepalive_time_ms) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeStreamChannel(
+    const std::string& target, const ChannelSecurity& security, int keepalive_time_ms,
+    const grpc::ChannelArguments& extra) {
   UPDRAFT_RETURN_IF_ERROR(ValidateChannelSecurity(security));
   if (target.empty()) return absl::InvalidArgumentError("server address is empty");
   if (keepalive_time_ms < 60000) {
@@ -56,7 +72,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeStreamChannel(const std::stri
   }
   UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
                            ChannelCredentialsFrom(ToTls(security)));
-  grpc::ChannelArguments args;
+  grpc::ChannelArguments args = extra;
+  SetLeanChannelArguments(args);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, keepalive_time_ms);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

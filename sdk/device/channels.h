@@ -30,6 +30,11 @@ struct ChannelSecurity {
   bool plaintext = false;
 };
 
+// The arguments every SDK channel gets, to keep a device small: the minimal
+// filter stack (with deadline checking kept on), no gRPC-level retries (the
+// SDK retries itself) and no channelz. Saves about 9 KiB per channel.
+void SetLeanChannelArguments(grpc::ChannelArguments& args);
+
 // INVALID_ARGUMENT when `security` is neither TLS (ca_file) nor explicitly
 // plaintext, or mixes the two; file problems as common/tls.h describes.
 absl::Status ValidateChannelSecurity(const ChannelSecurity& security);
@@ -42,10 +47,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeServiceChannel(const std::str
 // Push subscription): HTTP/2 keepalive pings every `keepalive_time` (the
 // notifier accepts one per minute at most, so at least 60 s) with a 20 s
 // timeout, also while no call is active, so a dead link is noticed and the
-// stream re-established.
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeStreamChannel(const std::string& target,
-                                                                 const ChannelSecurity& security,
-                                                                 int keepalive_time_ms = 300000);
+// stream re-established. `extra`: further channel arguments, e.g.
+// GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL so the channel never shares its
+// connection with other channels of the process (the fleet simulator's one
+// connection per device).
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeStreamChannel(
+    const std::string& target, const ChannelSecurity& security, int keepalive_time_ms = 300000,
+    const grpc::ChannelArguments& extra = grpc::ChannelArguments());
 
 // A Client::Options::download_channel_factory dialling every offer's
 // download target with `security` (null for a target that cannot be

@@ -1,5 +1,7 @@
 #include "sdk/device/channels.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "common/tls.h"
 #include "common/tls_test_util.h"
@@ -10,6 +12,7 @@
 #include "sdk/device/fake_services.h"
 #include "sdk/device/file_key_store.h"
 #include "sdk/device/test_util.h"
+#include "updraft/v1/notifier.grpc.pb.h"
 
 namespace updraft::device {
 namespace {
@@ -18,6 +21,48 @@ using ::testing::HasSubstr;
 
 constexpr char kDevice[] = "phone-0001";
 constexpr uint32_t kChunk = 512;
+
+// A notifier whose GetNotificationKeys never answers (until cancelled).
+class HangingNotifier final : public v1::Notifier::Service {
+ public:
+  grpc::Status GetNotificationKeys(grpc::ServerContext* context,
+                                   const v1::GetNotificationKeysRequest*,
+                                   v1::GetNotificationKeysResponse*) override {
+    absl::Notification never;
+    while (!context->IsCancelled()) never.WaitForNotificationWithTimeout(absl::Milliseconds(10));
+    return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  }
+};
+
+// SetLeanChannelArguments uses the minimal stack, which turns client
+// deadline checks off unless asked for: every SDK channel must still end a
+// call the server never answers at its deadline.
+TEST(LeanChannelTest, DeadlinesStillApply) {
+  HangingNotifier hanging;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&hanging);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  const std::string address = absl::StrCat("127.0.0.1:", port);
+  ChannelSecurity plaintext;
+  plaintext.plaintext = true;
+  grpc::ChannelArguments own;
+  own.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  std::vector<std::shared_ptr<grpc::Channel>> channels = {
+      *MakeServiceChannel(address, plaintext), *MakeStreamChannel(address, plaintext),
+      *MakeStreamChannel(address, plaintext, 300000, own)};
+  for (const auto& channel : channels) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+    v1::GetNotificationKeysResponse keys;
+    grpc::Status s = v1::Notifier::NewStub(channel)->GetNotificationKeys(
+        &ctx, v1::GetNotificationKeysRequest(), &keys);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+  }
+  server->Shutdown(std::chrono::system_clock::now());
+}
 
 TEST(ChannelSecurityTest, NeedsACaOrExplicitPlaintext) {
   absl::Status s = ValidateChannelSecurity(ChannelSecurity());

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/release_metadata.h"
 #include "sdk/device/channels.h"
 #include "sdk/device/downloader.h"
 #include "sdk/device/installer.h"
@@ -43,6 +44,12 @@ struct UpdateOutcome {
   // stays persisted and is re-sent (same report_id) by the next run.
   bool reported = false;
   std::string report_error;
+  // Set when the outcome answers a per-component operation the catalog
+  // queued (CheckForUpdatesResponse.operations); `release` then names the
+  // DC's release.
+  std::string operation_id;
+  v1::ComponentOperation::Kind operation_kind = v1::ComponentOperation::KIND_UNSPECIFIED;
+  std::string dc_id;
 
   bool success() const { return result == v1::SUCCESS; }
 };
@@ -131,6 +138,13 @@ class Client {
     // the system's trust store. http:// sources are used only when
     // `security.plaintext` is set.
     std::string http_ca_file;
+    // Raw Ed25519 public keys of the publishers whose signed release
+    // metadata this device trusts (provisioned by the vendor or carrier).
+    // Non-empty: every offer must carry metadata signed by one of them that
+    // matches the offered release and has not expired, else it is refused
+    // with PACKAGE_VALIDATION_FAILED before consent (release_trust.h).
+    // Empty: unsigned releases are accepted.
+    std::vector<std::string> trusted_publisher_keys;
     absl::Duration rpc_timeout = absl::Seconds(30);
     // A token is renewed this long before it expires (at most a quarter of
     // its lifetime).
@@ -154,9 +168,23 @@ class Client {
   // Sends the persisted inventory (Delivered + Deployed) and the device
   // attributes; returns every applicable offer (empty: nothing new).
   absl::StatusOr<std::vector<v1::Offer>> CheckForUpdates();
+  // The same check, with the per-component operations queued for the device.
+  absl::StatusOr<v1::CheckForUpdatesResponse> Check();
 
-  // The whole flow for every offer (see the class comment). Outcomes of the
-  // offers, or a single "nothing new" outcome; each also goes to on_result.
+  // Executes one per-component operation and reports it with its SCOMO
+  // result code (client_operations.cc): UPDATE runs the offer flow for the
+  // operation's offer (success at once when that release is installed);
+  // ACTIVATE, DEACTIVATE and REMOVE call the Installer for the Deployed DC
+  // (REMOVE of a package's last DC removes the package) and update its
+  // Deployed node (State, or removal) together with the persisted report.
+  // An operation already executed (done_operations) is not run again: its
+  // persisted report, if still unsent, is re-sent. RunActiveUpgrade calls
+  // this for every operation in the check's answer, after the offers.
+  UpdateOutcome HandleOperation(const v1::PendingOperation& operation, int index, int count);
+
+  // The whole flow for every offer (see the class comment), then every
+  // per-component operation (HandleOperation). Outcomes of the offers and
+  // operations, or a single "nothing new" outcome; each also goes to on_result.
   // An error means the flow could not start (login, catalog unreachable);
   // failures of individual offers are outcomes, not errors.
   absl::StatusOr<std::vector<UpdateOutcome>> RunActiveUpgrade();
@@ -182,7 +210,9 @@ class Client {
   grpc::Status WithToken(const std::function<grpc::Status(grpc::ClientContext&)>& rpc,
                          absl::Status* login_error);
   void Emit(ProgressEvent event) const;
-  UpdateOutcome HandleOffer(const v1::Offer& offer, int index, int count);
+  // `operation_id`: the UPDATE operation the offer came with, if any.
+  UpdateOutcome HandleOffer(const v1::Offer& offer, int index, int count,
+                            const std::string& operation_id = "");
   absl::StatusOr<std::string> Download(const v1::Offer& offer, Downloader& downloader);
   // A new report (fresh report_id, set on `out`) of `out` with the Deployed
   // nodes of `state`.
@@ -199,6 +229,7 @@ class Client {
 
   Options options_;
   std::optional<Ed25519KeyPair> key_;
+  PublisherKeys publisher_keys_;
   std::unique_ptr<StateStore> state_;
   std::unique_ptr<v1::Auth::StubInterface> auth_;
   std::unique_ptr<v1::DeviceCatalog::StubInterface> catalog_;

@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/status_util.h"
 #include "sdk/device/file_util.h"
 #include "sdk/device/result_code.h"
@@ -37,6 +38,43 @@ absl::Status SyncTree(const std::string& dir) {
   close(fd);
   if (rc != 0) return ErrnoStatus(err, absl::StrCat("cannot sync ", dir));
   return absl::OkStatus();
+}
+
+absl::Status ValidateDcId(const std::string& dc_id) {
+  bool ok = !dc_id.empty() && dc_id.size() <= 64 && dc_id[0] != '.';
+  for (char c : dc_id) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-');
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DC ID \"", dc_id, "\" must be 1 to 64 of [A-Za-z0-9._-], not starting with '.'"));
+  }
+  return absl::OkStatus();
+}
+
+// `.updraft/dc/<dc_id>.files`: the DC's files, NUL-separated.
+absl::Status WriteComponentFiles(const std::string& meta_dir, const v1::DcInfo& dcinfo) {
+  for (const v1::DcEntry& e : dcinfo.entries()) {
+    if (e.files().empty()) continue;
+    absl::Status valid = ValidateDcId(e.dc_id());
+    if (!valid.ok()) return WithResultCode(valid, v1::PACKAGE_VALIDATION_FAILED);
+    UPDRAFT_RETURN_IF_ERROR(MakeDirectories(absl::StrCat(meta_dir, "/dc")));
+    std::string list;
+    for (const std::string& f : e.files()) absl::StrAppend(&list, f, std::string(1, '\0'));
+    UPDRAFT_RETURN_IF_ERROR(
+        WriteFileAtomically(absl::StrCat(meta_dir, "/dc/", e.dc_id(), ".files"), list));
+  }
+  return absl::OkStatus();
+}
+
+// A DC file path inside the package: relative, no "." or ".." components.
+bool SafeRelativePath(absl::string_view path) {
+  if (path.empty() || path[0] == '/') return false;
+  for (absl::string_view part : absl::StrSplit(path, '/')) {
+    if (part.empty() || part == "." || part == "..") return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -171,6 +209,7 @@ absl::StatusOr<InstallResult> DirectoryInstaller::Install(const std::string& pac
   if (s.ok()) {
     s = WriteFileAtomically(absl::StrCat(staging, "/", kMetaDir, "/settings.conf"), *settings_text);
   }
+  if (s.ok()) s = WriteComponentFiles(absl::StrCat(staging, "/", kMetaDir), release.dcinfo());
   if (s.ok()) s = SyncTree(staging);
   bool existed = false;
   if (s.ok()) s = Swap(package_name, staging, &existed);
@@ -198,6 +237,77 @@ absl::Status DirectoryInstaller::Remove(const std::string& package_name) {
   }
   if (s.ok()) s = FsyncDirectory(options_.root);
   if (s.ok()) s = RemoveTree(old);
+  return s.ok() ? s : WithResultCode(s, v1::REMOVE_FAILED);
+}
+
+}  // namespace updraft::device
+
+namespace updraft::device {
+
+bool DirectoryInstaller::IsActive(const std::string& package_name, const std::string& dc_id) const {
+  return !PathExists(absl::StrCat(PackageDir(package_name), "/", kMetaDir, "/inactive/", dc_id));
+}
+
+absl::StatusOr<std::string> DirectoryInstaller::ComponentPackageDir(const ComponentRef& c,
+                                                                    v1::ResultCode code) {
+  absl::Status s = ValidatePackageName(c.package_name);
+  if (s.ok()) s = ValidateDcId(c.dc_id);
+  if (s.ok()) s = Repair(c.package_name);
+  if (s.ok() && !PathExists(PackageDir(c.package_name))) {
+    s = absl::NotFoundError(absl::StrCat("package ", c.package_name, " is not installed"));
+  }
+  if (!s.ok()) return WithResultCode(s, code);
+  return PackageDir(c.package_name);
+}
+
+absl::Status DirectoryInstaller::Activate(const ComponentRef& c) {
+  absl::StatusOr<std::string> dir = ComponentPackageDir(c, v1::ACTIVATE_FAILED);
+  if (!dir.ok()) return dir.status();
+  const std::string inactive = absl::StrCat(*dir, "/", kMetaDir, "/inactive");
+  const std::string marker = absl::StrCat(inactive, "/", c.dc_id);
+  absl::Status s;
+  if (unlink(marker.c_str()) != 0 && errno != ENOENT) {
+    s = ErrnoStatus(errno, absl::StrCat("cannot activate ", c.dc_id));
+  } else if (PathExists(inactive)) {
+    s = FsyncDirectory(inactive);
+  }
+  return s.ok() ? s : WithResultCode(s, v1::ACTIVATE_FAILED);
+}
+
+absl::Status DirectoryInstaller::Deactivate(const ComponentRef& c) {
+  absl::StatusOr<std::string> dir = ComponentPackageDir(c, v1::DEACTIVATE_FAILED);
+  if (!dir.ok()) return dir.status();
+  const std::string inactive = absl::StrCat(*dir, "/", kMetaDir, "/inactive");
+  absl::Status s = MakeDirectories(inactive);
+  if (s.ok()) s = WriteFileAtomically(absl::StrCat(inactive, "/", c.dc_id), "deactivated\n");
+  return s.ok() ? s : WithResultCode(s, v1::DEACTIVATE_FAILED);
+}
+
+absl::Status DirectoryInstaller::RemoveComponent(const ComponentRef& c) {
+  absl::StatusOr<std::string> dir = ComponentPackageDir(c, v1::REMOVE_FAILED);
+  if (!dir.ok()) return dir.status();
+  const std::string list_path = absl::StrCat(*dir, "/", kMetaDir, "/dc/", c.dc_id, ".files");
+  absl::Status s;
+  if (PathExists(list_path)) {
+    absl::StatusOr<std::string> list = ReadFileToString(list_path);
+    if (!list.ok()) return WithResultCode(list.status(), v1::REMOVE_FAILED);
+    for (absl::string_view f : absl::StrSplit(*list, '\0', absl::SkipEmpty())) {
+      if (!SafeRelativePath(f)) continue;  // Never recorded by Install().
+      const std::string path = absl::StrCat(*dir, "/", f);
+      if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+        s = ErrnoStatus(errno, absl::StrCat("cannot remove ", path));
+        break;
+      }
+    }
+    if (s.ok() && unlink(list_path.c_str()) != 0 && errno != ENOENT) {
+      s = ErrnoStatus(errno, absl::StrCat("cannot remove ", list_path));
+    }
+  }
+  const std::string marker = absl::StrCat(*dir, "/", kMetaDir, "/inactive/", c.dc_id);
+  if (s.ok() && unlink(marker.c_str()) != 0 && errno != ENOENT) {
+    s = ErrnoStatus(errno, absl::StrCat("cannot remove ", marker));
+  }
+  if (s.ok()) s = SyncTree(*dir);
   return s.ok() ? s : WithResultCode(s, v1::REMOVE_FAILED);
 }
 

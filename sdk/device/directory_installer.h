@@ -19,6 +19,13 @@ namespace updraft::device {
 // interrupted by a crash between the two renames is repaired on the next
 // Create() or Install(). Remove() renames `P` to `.removing-P` and deletes
 // that, so a crash never leaves half a package under `P`.
+//
+// Per-component operations: an install records each DC's files (DCinfo
+// variant A) in `P/.updraft/dc/<dc_id>.files`; Deactivate() creates the
+// marker `P/.updraft/inactive/<dc_id>` (the platform starts no inactive
+// component), Activate() deletes it, RemoveComponent() deletes the DC's
+// files and records. All three are idempotent, so repeating one after a
+// crash is harmless; a new install of P starts with every DC active.
 class DirectoryInstaller : public Installer {
  public:
   struct Options {
@@ -32,12 +39,20 @@ class DirectoryInstaller : public Installer {
                                         const std::string& artifact_path,
                                         const v1::Release& release) override;
   absl::Status Remove(const std::string& package_name) override;
+  absl::Status Activate(const ComponentRef& component) override;
+  absl::Status Deactivate(const ComponentRef& component) override;
+  absl::Status RemoveComponent(const ComponentRef& component) override;
 
   std::string PackageDir(const std::string& package_name) const;
+  // False when the DC's inactive marker exists.
+  bool IsActive(const std::string& package_name, const std::string& dc_id) const;
 
  private:
   explicit DirectoryInstaller(Options options) : options_(std::move(options)) {}
   absl::Status Repair(const std::string& package_name);
+  // The package directory of an installed package holding a DC with a
+  // usable ID; otherwise an error carrying `code`.
+  absl::StatusOr<std::string> ComponentPackageDir(const ComponentRef& c, v1::ResultCode code);
   absl::Status Swap(const std::string& package_name, const std::string& staging, bool* existed);
 
   const Options options_;

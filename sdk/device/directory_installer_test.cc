@@ -156,5 +156,63 @@ TEST_F(DirectoryInstallerTest, MissingArtifactIsAnError) {
   EXPECT_FALSE(PathExists(root_ + "/.staging-demo-app"));
 }
 
+TEST_F(DirectoryInstallerTest, ComponentOperationsAreIdempotentAndSurviveNoReinstall) {
+  v1::Release r = Release("1.0.0");
+  r.mutable_dcinfo()->set_variant(v1::DcInfo::FILES);
+  auto* e = r.mutable_dcinfo()->add_entries();
+  e->set_dc_id("DC_1");
+  e->add_files("app.bin");
+  e = r.mutable_dcinfo()->add_entries();
+  e->set_dc_id("DC_2");
+  e->add_files("lib/c.so");
+  e->add_files("lib/d.so");
+  ASSERT_TRUE(installer_
+                  ->Install("demo-app",
+                            Artifact({File("app.bin", "a"), File("lib/c.so", "c"),
+                                      File("lib/d.so", "d")}),
+                            r)
+                  .ok());
+  const ComponentRef dc2{"demo-app", "DC_2", "DC_2", "1.0.0"};
+  EXPECT_TRUE(installer_->IsActive("demo-app", "DC_2"));
+  ASSERT_TRUE(installer_->Deactivate(dc2).ok());
+  ASSERT_TRUE(installer_->Deactivate(dc2).ok());
+  EXPECT_FALSE(installer_->IsActive("demo-app", "DC_2"));
+  EXPECT_TRUE(installer_->IsActive("demo-app", "DC_1"));
+  ASSERT_TRUE(installer_->Activate(dc2).ok());
+  ASSERT_TRUE(installer_->Activate(dc2).ok());
+  EXPECT_TRUE(installer_->IsActive("demo-app", "DC_2"));
+  ASSERT_TRUE(installer_->Deactivate(dc2).ok());
+  ASSERT_TRUE(installer_->RemoveComponent(dc2).ok());
+  ASSERT_TRUE(installer_->RemoveComponent(dc2).ok());
+  EXPECT_EQ(ReadOrMissing(root_ + "/demo-app/lib/c.so"), "<missing>");
+  EXPECT_EQ(ReadOrMissing(root_ + "/demo-app/lib/d.so"), "<missing>");
+  EXPECT_EQ(ReadOrMissing(root_ + "/demo-app/app.bin"), "a");
+  EXPECT_TRUE(installer_->IsActive("demo-app", "DC_2"));  // No stale marker.
+
+  // A new install starts with every DC active.
+  ASSERT_TRUE(installer_->Deactivate({"demo-app", "DC_1", "", ""}).ok());
+  ASSERT_TRUE(installer_->Install("demo-app", Artifact({File("app.bin", "b")}), Release("1.1.0"))
+                  .ok());
+  EXPECT_TRUE(installer_->IsActive("demo-app", "DC_1"));
+}
+
+TEST_F(DirectoryInstallerTest, ComponentOperationsRejectBadTargetsWithTheirCodes) {
+  EXPECT_EQ(ResultCodeOf(installer_->Activate({"absent", "DC_1", "", ""}), v1::UNDEFINED_ERROR),
+            v1::ACTIVATE_FAILED);
+  EXPECT_EQ(
+      ResultCodeOf(installer_->Deactivate({"absent", "DC_1", "", ""}), v1::UNDEFINED_ERROR),
+      v1::DEACTIVATE_FAILED);
+  EXPECT_EQ(
+      ResultCodeOf(installer_->RemoveComponent({"absent", "DC_1", "", ""}), v1::UNDEFINED_ERROR),
+      v1::REMOVE_FAILED);
+  ASSERT_TRUE(installer_->Install("demo-app", Artifact({File("app.bin", "a")}), Release("1.0.0"))
+                  .ok());
+  for (const std::string& bad : {"", "../x", ".hidden", "a/b"}) {
+    EXPECT_FALSE(installer_->Deactivate({"demo-app", bad, "", ""}).ok()) << bad;
+  }
+  EXPECT_FALSE(installer_->Activate({"../demo-app", "DC_1", "", ""}).ok());
+  EXPECT_EQ(ReadOrMissing(root_ + "/demo-app/app.bin"), "a");
+}
+
 }  // namespace
 }  // namespace updraft::device

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <future>
+#include <memory>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +22,23 @@ namespace updraft::device {
 namespace {
 
 constexpr uint32_t kMaxChunkSize = 64 << 20;
+// Chunks at least this large are hashed while the next one is received.
+constexpr uint32_t kPipelineMinChunkSize = 256 << 10;
+
+// A received chunk whose SHA-256 a worker thread computes. Destroying it
+// waits for the worker (std::async's future), so `data` outlives the hash.
+struct PendingChunk {
+  std::string data;
+  std::future<std::string> digest;
+};
+
+std::unique_ptr<PendingChunk> HashInBackground(absl::string_view data) {
+  auto p = std::make_unique<PendingChunk>();
+  p->data.assign(data.data(), data.size());
+  const std::string* bytes = &p->data;
+  p->digest = std::async(std::launch::async, [bytes] { return Sha256(*bytes); });
+  return p;
+}
 
 int64_t ChunkLength(const v1::ArtifactManifest& m, uint32_t index) {
   int64_t offset = static_cast<int64_t>(index) * m.chunk_size();
@@ -102,9 +121,10 @@ absl::Status ClearProgress(StateStore& state, const std::string& sha) {
 }
 
 // Hashes `fd` from offset 0 chunk by chunk while each chunk matches the
-// manifest, up to `limit` chunks; returns how many matched.
+// manifest, up to `limit` chunks; returns how many matched. Feeds `whole`
+// unless it is null.
 absl::StatusOr<uint32_t> VerifyPrefix(int fd, const v1::ArtifactManifest& m, uint32_t limit,
-                                      Sha256Hasher& whole) {
+                                      Sha256Hasher* whole) {
   struct stat st;
   if (fstat(fd, &st) != 0) return ErrnoStatus(errno, "cannot stat partial download");
   std::string buf;
@@ -116,7 +136,7 @@ absl::StatusOr<uint32_t> VerifyPrefix(int fd, const v1::ArtifactManifest& m, uin
     buf.resize(static_cast<size_t>(len));
     ssize_t n = pread(fd, buf.data(), buf.size(), offset);
     if (n != static_cast<ssize_t>(len) || Sha256(buf) != m.chunk_sha256(good)) break;
-    whole.Update(buf);
+    if (whole != nullptr) whole->Update(buf);
   }
   return good;
 }
@@ -137,6 +157,18 @@ bool FileMatches(const std::string& path, int64_t size, const std::string& sha) 
     total += n;
   }
   return total == size && absl::BytesToHexString(hasher.Finish()) == sha;
+}
+
+// True when the file at `path` has the manifest's size and every chunk
+// matches its hash.
+bool ChunksMatch(const std::string& path, const v1::ArtifactManifest& m) {
+  FdCloser fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return false;
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0 || st.st_size != m.size()) return false;
+  absl::StatusOr<uint32_t> good =
+      VerifyPrefix(fd.get(), m, static_cast<uint32_t>(m.chunk_sha256_size()), nullptr);
+  return good.ok() && *good == static_cast<uint32_t>(m.chunk_sha256_size());
 }
 
 }  // namespace
@@ -242,7 +274,8 @@ absl::StatusOr<std::string> Downloader::FetchFrom(
   // Already complete from an earlier run?
   const std::string final_path = ArtifactPath(sha);
   if (PathExists(final_path)) {
-    if (FileMatches(final_path, m.size(), sha)) {
+    if (options_.verify_whole_file ? FileMatches(final_path, m.size(), sha)
+                                   : ChunksMatch(final_path, m)) {
       UPDRAFT_RETURN_IF_ERROR(ClearProgress(state, sha));
       report(total);
       return final_path;
@@ -255,7 +288,8 @@ absl::StatusOr<std::string> Downloader::FetchFrom(
   if (fd.get() < 0) return LocalError(ErrnoStatus(errno, absl::StrCat("cannot open ", part)));
 
   Sha256Hasher whole;
-  absl::StatusOr<uint32_t> verified = VerifyPrefix(fd.get(), m, total, whole);
+  Sha256Hasher* const whole_or_null = options_.verify_whole_file ? &whole : nullptr;
+  absl::StatusOr<uint32_t> verified = VerifyPrefix(fd.get(), m, total, whole_or_null);
   if (!verified.ok()) return LocalError(verified.status());
   uint32_t next = *verified;
   if (ftruncate(fd.get(), static_cast<off_t>(next) * m.chunk_size()) != 0 ||
@@ -272,25 +306,18 @@ absl::StatusOr<std::string> Downloader::FetchFrom(
     return SetProgress(state, release_id, m, next);
   };
   // Verifies, writes and records one chunk from a source.
-  auto accept = [&](uint32_t index, int64_t offset, absl::string_view data) -> absl::Status {
-    const int64_t expected = static_cast<int64_t>(next) * m.chunk_size();
-    if (next >= total || index != next || offset != expected) {
-      return WithResultCode(
-          absl::DataLossError(absl::StrCat("download source sent chunk ", index, " at offset ",
-                                           offset, " of ", sha, " where chunk ", next,
-                                           " at offset ", expected, " was expected")),
-          v1::DOWNLOAD_SERVER_ERROR);
-    }
-    if (static_cast<int64_t>(data.size()) != ChunkLength(m, next) ||
-        Sha256(data) != m.chunk_sha256(next)) {
+  // Writes and records chunk `next` once its SHA-256 `digest` is known.
+  auto commit = [&](absl::string_view data, const std::string& digest) -> absl::Status {
+    if (digest != m.chunk_sha256(next)) {
       return WithResultCode(
           absl::DataLossError(
               absl::StrCat("chunk ", next, " of ", sha, " does not match the release manifest")),
           v1::PACKAGE_VALIDATION_FAILED);
     }
-    absl::Status w = PwriteAll(fd.get(), data, expected, absl::StrCat("cannot write ", part));
+    const int64_t offset = static_cast<int64_t>(next) * m.chunk_size();
+    absl::Status w = PwriteAll(fd.get(), data, offset, absl::StrCat("cannot write ", part));
     if (!w.ok()) return LocalError(w);
-    whole.Update(data);
+    if (whole_or_null != nullptr) whole_or_null->Update(data);
     ++next;
     unsynced += static_cast<int64_t>(data.size());
     if (unsynced >= options_.sync_interval_bytes || next == total) {
@@ -298,6 +325,37 @@ absl::StatusOr<std::string> Downloader::FetchFrom(
       if (!w.ok()) return LocalError(w);
     }
     report(next);
+    return absl::OkStatus();
+  };
+  // Large chunks are hashed on a worker thread while the next one arrives
+  // (one chunk in flight): receiving and verifying then use both cores.
+  const bool pipelined = m.chunk_size() >= kPipelineMinChunkSize;
+  std::unique_ptr<PendingChunk> pending;
+  auto commit_pending = [&]() -> absl::Status {
+    if (pending == nullptr) return absl::OkStatus();
+    std::unique_ptr<PendingChunk> p = std::move(pending);
+    return commit(p->data, p->digest.get());
+  };
+  // Checks a received chunk's place and length, then verifies and commits it.
+  auto accept = [&](uint32_t index, int64_t offset, absl::string_view data) -> absl::Status {
+    const uint32_t want = next + (pending != nullptr ? 1 : 0);
+    const int64_t expected = static_cast<int64_t>(want) * m.chunk_size();
+    if (want >= total || index != want || offset != expected) {
+      return WithResultCode(
+          absl::DataLossError(absl::StrCat("download source sent chunk ", index, " at offset ",
+                                           offset, " of ", sha, " where chunk ", want,
+                                           " at offset ", expected, " was expected")),
+          v1::DOWNLOAD_SERVER_ERROR);
+    }
+    if (static_cast<int64_t>(data.size()) != ChunkLength(m, want)) {
+      return WithResultCode(
+          absl::DataLossError(
+              absl::StrCat("chunk ", want, " of ", sha, " does not match the release manifest")),
+          v1::PACKAGE_VALIDATION_FAILED);
+    }
+    if (!pipelined) return commit(data, Sha256(data));
+    UPDRAFT_RETURN_IF_ERROR(commit_pending());
+    pending = HashInBackground(data);
     return absl::OkStatus();
   };
 
@@ -314,6 +372,9 @@ absl::StatusOr<std::string> Downloader::FetchFrom(
           chunk_error = accept(i, o, d);
           return chunk_error;
         });
+    // The chunk still being hashed was received intact: commit it first.
+    absl::Status drained = commit_pending();
+    if (chunk_error.ok()) chunk_error = drained;
     // A chunk that failed verification (or could not be stored) ends the
     // download; the file ends at the last good chunk.
     if (!chunk_error.ok()) {
@@ -366,7 +427,8 @@ absl::StatusOr<std::string> Downloader::FetchFrom(
 
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return LocalError(ErrnoStatus(errno, "cannot stat download"));
-  if (st.st_size != m.size() || absl::BytesToHexString(whole.Finish()) != sha) {
+  if (st.st_size != m.size() ||
+      (whole_or_null != nullptr && absl::BytesToHexString(whole.Finish()) != sha)) {
     Discard(sha).IgnoreError();
     return WithResultCode(
         absl::DataLossError(absl::StrCat("downloaded artifact ", sha,

@@ -75,6 +75,12 @@ class Downloader {
     // every this many bytes (0: after every chunk).
     int64_t sync_interval_bytes = int64_t{8} << 20;
     std::function<void(const DownloadProgressInfo&)> on_progress;
+    // Also hash the whole artifact against manifest.sha256 (a second SHA-256
+    // pass over every byte). Every chunk is verified either way; the whole-
+    // file pass only adds a consistency check of an unsigned manifest, so
+    // the client turns it off when the manifest comes from signed release
+    // metadata (release_trust.h).
+    bool verify_whole_file = true;
   };
 
   static absl::StatusOr<std::unique_ptr<Downloader>> Create(Options options);

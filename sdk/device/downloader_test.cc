@@ -15,8 +15,6 @@ namespace {
 
 using ::testing::ElementsAre;
 
-constexpr uint32_t kChunk = 1000;
-
 std::string Payload(size_t n) {
   std::string s(n, '\0');
   for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + i / 7) & 0xff);
@@ -28,8 +26,12 @@ int64_t FileSize(const std::string& path) {
   return stat(path.c_str(), &st) == 0 ? st.st_size : -1;
 }
 
-class DownloaderTest : public ::testing::Test {
+// Every test runs with small chunks (verified inline) and with chunks large
+// enough to be hashed on a worker while the next one arrives.
+class DownloaderTest : public ::testing::TestWithParam<uint32_t> {
  protected:
+  const uint32_t kChunk = GetParam();
+
   void SetUp() override {
     data_ = Payload(7 * kChunk + 345);  // 8 chunks, the last one short
     manifest_ = testutil::MakeManifest(data_, kChunk);
@@ -41,7 +43,7 @@ class DownloaderTest : public ::testing::Test {
 
   void TearDown() override { server_.server->Shutdown(); }
 
-  std::unique_ptr<Downloader> NewDownloader(int retries = 3) {
+  std::unique_ptr<Downloader> NewDownloader(int retries = 3, bool verify_whole_file = true) {
     auto state = StateStore::Open(state_dir_);
     EXPECT_TRUE(state.ok()) << state.status();
     state_ = *std::move(state);
@@ -49,6 +51,7 @@ class DownloaderTest : public ::testing::Test {
     options.stub = stub_.get();
     options.state = state_.get();
     options.max_stream_retries = retries;
+    options.verify_whole_file = verify_whole_file;
     options.sleep = [this](absl::Duration d) { sleeps_.push_back(d); };
     options.on_progress = [this](const DownloadProgressInfo& p) { progress_.push_back(p); };
     auto d = Downloader::Create(std::move(options));
@@ -75,7 +78,7 @@ class DownloaderTest : public ::testing::Test {
   std::vector<DownloadProgressInfo> progress_;
 };
 
-TEST_F(DownloaderTest, DownloadsAndVerifies) {
+TEST_P(DownloaderTest, DownloadsAndVerifies) {
   auto d = NewDownloader();
   auto path = d->Fetch("r_1", manifest_, "tok");
   ASSERT_TRUE(path.ok()) << path.status();
@@ -97,7 +100,7 @@ TEST_F(DownloaderTest, DownloadsAndVerifies) {
   EXPECT_EQ(service_.requested_offsets().size(), 1u);
 }
 
-TEST_F(DownloaderTest, TamperedChunkIsDataLossAndDiscarded) {
+TEST_P(DownloaderTest, TamperedChunkIsDataLossAndDiscarded) {
   service_.TamperChunk(3);
   auto d = NewDownloader();
   auto path = d->Fetch("r_1", manifest_, "tok");
@@ -114,7 +117,7 @@ TEST_F(DownloaderTest, TamperedChunkIsDataLossAndDiscarded) {
   EXPECT_EQ(service_.requested_offsets().size(), 1u);
 }
 
-TEST_F(DownloaderTest, DroppedStreamResumesFromTheNextChunk) {
+TEST_P(DownloaderTest, DroppedStreamResumesFromTheNextChunk) {
   service_.DropAfter(3, 1);
   auto d = NewDownloader();
   auto path = d->Fetch("r_1", manifest_, "tok");
@@ -126,7 +129,7 @@ TEST_F(DownloaderTest, DroppedStreamResumesFromTheNextChunk) {
   EXPECT_EQ(sleeps_.size(), 1u);
 }
 
-TEST_F(DownloaderTest, RestartResumesFromPersistedProgress) {
+TEST_P(DownloaderTest, RestartResumesFromPersistedProgress) {
   service_.DropAfter(3, 1);
   {
     auto d = NewDownloader(/*retries=*/0);
@@ -144,7 +147,7 @@ TEST_F(DownloaderTest, RestartResumesFromPersistedProgress) {
   EXPECT_THAT(service_.requested_offsets(), ElementsAre(0, 3 * kChunk));
 }
 
-TEST_F(DownloaderTest, RebootTruncatesUnrecordedAndCorruptBytes) {
+TEST_P(DownloaderTest, RebootTruncatesUnrecordedAndCorruptBytes) {
   service_.DropAfter(4, 1);
   {
     auto d = NewDownloader(/*retries=*/0);
@@ -167,7 +170,7 @@ TEST_F(DownloaderTest, RebootTruncatesUnrecordedAndCorruptBytes) {
   EXPECT_THAT(service_.requested_offsets(), ElementsAre(0, 3 * kChunk));
 }
 
-TEST_F(DownloaderTest, GoodChunksWrittenAfterTheLastCheckpointAreKept) {
+TEST_P(DownloaderTest, GoodChunksWrittenAfterTheLastCheckpointAreKept) {
   // A process killed between checkpoints: 5 chunks and half of the sixth on
   // disk, no progress recorded. The resume verifies them and asks for chunk 5.
   ASSERT_TRUE(MakeDirectories(absl::StrCat(state_dir_, "/downloads")).ok());
@@ -180,7 +183,7 @@ TEST_F(DownloaderTest, GoodChunksWrittenAfterTheLastCheckpointAreKept) {
   EXPECT_THAT(service_.requested_offsets(), ElementsAre(5 * kChunk));
 }
 
-TEST_F(DownloaderTest, GivesUpAfterBoundedRetriesWithoutProgress) {
+TEST_P(DownloaderTest, GivesUpAfterBoundedRetriesWithoutProgress) {
   service_.DropAfter(0, 100);
   auto d = NewDownloader(/*retries=*/2);
   auto path = d->Fetch("r_1", manifest_, "tok");
@@ -192,7 +195,7 @@ TEST_F(DownloaderTest, GivesUpAfterBoundedRetriesWithoutProgress) {
   EXPECT_EQ(sleeps_[1], 2 * sleeps_[0]);
 }
 
-TEST_F(DownloaderTest, ManifestThatTheArtifactDoesNotMatch) {
+TEST_P(DownloaderTest, ManifestThatTheArtifactDoesNotMatch) {
   // The chunks verify but the manifest's whole-file hash is wrong.
   v1::ArtifactManifest m = manifest_;
   m.set_sha256(std::string(64, 'e'));
@@ -204,7 +207,32 @@ TEST_F(DownloaderTest, ManifestThatTheArtifactDoesNotMatch) {
   EXPECT_FALSE(PathExists(d->PartPath(m.sha256())));
 }
 
-TEST_F(DownloaderTest, UnknownArtifactIsAServerError) {
+TEST_P(DownloaderTest, WithoutTheWholeFilePassVerifiedChunksSuffice) {
+  // For manifests from signed metadata the chunk hashes are the authority;
+  // the artifact is still verified chunk by chunk and completed once.
+  service_.AddArtifact(data_, kChunk, manifest_.sha256());
+  auto d = NewDownloader(/*retries=*/3, /*verify_whole_file=*/false);
+  auto path = d->Fetch("r_1", manifest_, "tok");
+  ASSERT_TRUE(path.ok()) << path.status();
+  EXPECT_EQ(*ReadFileToString(*path), data_);
+  // A second fetch finds it complete (checked chunk by chunk), no request.
+  const size_t requests = service_.requested_offsets().size();
+  auto again = d->Fetch("r_1", manifest_, "tok");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(service_.requested_offsets().size(), requests);
+  // A corrupted complete file is not taken for complete.
+  {
+    std::string bad = data_;
+    bad[kChunk + 3] ^= 1;
+    ASSERT_TRUE(WriteFileAtomically(*path, bad).ok());
+  }
+  auto repaired = d->Fetch("r_1", manifest_, "tok");
+  ASSERT_TRUE(repaired.ok()) << repaired.status();
+  EXPECT_EQ(*ReadFileToString(*repaired), data_);
+  EXPECT_GT(service_.requested_offsets().size(), requests);
+}
+
+TEST_P(DownloaderTest, UnknownArtifactIsAServerError) {
   v1::ArtifactManifest m = testutil::MakeManifest("something else", kChunk);
   auto d = NewDownloader();
   auto path = d->Fetch("r_1", m, "tok");
@@ -213,7 +241,7 @@ TEST_F(DownloaderTest, UnknownArtifactIsAServerError) {
   EXPECT_EQ(service_.requested_offsets().size(), 1u);
 }
 
-TEST_F(DownloaderTest, RejectsInconsistentManifests) {
+TEST_P(DownloaderTest, RejectsInconsistentManifests) {
   auto d = NewDownloader();
   v1::ArtifactManifest m = manifest_;
   m.set_sha256("ABC");
@@ -233,7 +261,7 @@ TEST_F(DownloaderTest, RejectsInconsistentManifests) {
   EXPECT_TRUE(service_.requested_offsets().empty());
 }
 
-TEST_F(DownloaderTest, EmptyArtifact) {
+TEST_P(DownloaderTest, EmptyArtifact) {
   service_.AddArtifact("", kChunk);
   auto d = NewDownloader();
   auto path = d->Fetch("r_1", testutil::MakeManifest("", kChunk), "tok");
@@ -277,7 +305,7 @@ class ScriptedSource : public ChunkSource {
   std::vector<uint32_t>* log_;
 };
 
-TEST_F(DownloaderTest, FallsBackToTheNextSourceAtOnceAndResumesThere) {
+TEST_P(DownloaderTest, FallsBackToTheNextSourceAtOnceAndResumesThere) {
   auto d = NewDownloader();
   std::vector<uint32_t> grpc_log, http_log;
   std::vector<std::unique_ptr<ChunkSource>> sources;
@@ -294,7 +322,7 @@ TEST_F(DownloaderTest, FallsBackToTheNextSourceAtOnceAndResumesThere) {
   EXPECT_TRUE(sleeps_.empty());  // a fresh source needs no backoff
 }
 
-TEST_F(DownloaderTest, SourceThatCannotServeIsDroppedAndTheLastErrorReturned) {
+TEST_P(DownloaderTest, SourceThatCannotServeIsDroppedAndTheLastErrorReturned) {
   auto d = NewDownloader();
   std::vector<uint32_t> grpc_log;
   std::vector<std::unique_ptr<ChunkSource>> sources;
@@ -318,7 +346,7 @@ TEST_F(DownloaderTest, SourceThatCannotServeIsDroppedAndTheLastErrorReturned) {
   EXPECT_EQ(ResultCodeOf(path.status(), v1::RESULT_CODE_UNSPECIFIED), v1::DOWNLOAD_SERVER_ERROR);
 }
 
-TEST_F(DownloaderTest, CorruptChunkFromAFallbackSourceIsNeverAccepted) {
+TEST_P(DownloaderTest, CorruptChunkFromAFallbackSourceIsNeverAccepted) {
   auto d = NewDownloader();
   std::vector<std::unique_ptr<ChunkSource>> sources;
   sources.push_back(
@@ -332,7 +360,7 @@ TEST_F(DownloaderTest, CorruptChunkFromAFallbackSourceIsNeverAccepted) {
   EXPECT_EQ(RecordedChunks(), 5u);
 }
 
-TEST_F(DownloaderTest, RefusedTokenEndsTheDownloadWithoutFallback) {
+TEST_P(DownloaderTest, RefusedTokenEndsTheDownloadWithoutFallback) {
   auto d = NewDownloader();
   std::vector<uint32_t> http_log;
   std::vector<std::unique_ptr<ChunkSource>> sources;
@@ -349,7 +377,7 @@ TEST_F(DownloaderTest, RefusedTokenEndsTheDownloadWithoutFallback) {
   EXPECT_TRUE(http_log.empty());
 }
 
-TEST_F(DownloaderTest, FetchNeedsAUsableSource) {
+TEST_P(DownloaderTest, FetchNeedsAUsableSource) {
   Downloader::Options options;
   auto state = StateStore::Open(state_dir_);
   ASSERT_TRUE(state.ok());
@@ -361,6 +389,12 @@ TEST_F(DownloaderTest, FetchNeedsAUsableSource) {
   EXPECT_THAT(std::string(path.status().message()),
               ::testing::HasSubstr("must start with https://"));
 }
+
+INSTANTIATE_TEST_SUITE_P(ChunkSizes, DownloaderTest, ::testing::Values(1000u, 256u << 10),
+                         [](const ::testing::TestParamInfo<uint32_t>& info) {
+                           return info.param < (256u << 10) ? std::string("Inline")
+                                                            : std::string("Pipelined");
+                         });
 
 }  // namespace
 }  // namespace updraft::device

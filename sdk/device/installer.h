@@ -19,6 +19,16 @@ struct InstallResult {
   int settings_applied = 0;
 };
 
+// One deployment component (DC) a per-component operation acts on.
+struct ComponentRef {
+  // The package the DC was installed with; empty for a DC installed offline
+  // (not through Updraft).
+  std::string package_name;
+  std::string dc_id;
+  std::string name;
+  std::string version;
+};
+
 // The platform side of installing software: how a verified artifact becomes
 // installed, configured software on the handset. The client calls it after
 // the download verified the artifact; errors carry a SCOMO result code
@@ -39,6 +49,17 @@ class Installer {
 
   // Removes an installed package; NOT_FOUND when it is not installed.
   virtual absl::Status Remove(const std::string& package_name) = 0;
+
+  // Per-component operations (SCOMO Inventory/Deployed/<X>/Operations),
+  // each idempotent (activating an active DC succeeds) and carrying the SCOMO
+  // result code of its failure: ACTIVATE_FAILED, DEACTIVATE_FAILED or
+  // REMOVE_FAILED. The defaults answer UNIMPLEMENTED with NOT_IMPLEMENTED
+  // (1411), which the device reports as such.
+  virtual absl::Status Activate(const ComponentRef& component);
+  virtual absl::Status Deactivate(const ComponentRef& component);
+  // Removes one DC of a package that keeps its other DCs (the client calls
+  // Remove(package) when the last DC goes).
+  virtual absl::Status RemoveComponent(const ComponentRef& component);
 };
 
 }  // namespace updraft::device

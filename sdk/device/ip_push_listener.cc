@@ -17,6 +17,9 @@ absl::StatusOr<std::unique_ptr<IpPushListener>> IpPushListener::Create(Options o
     return absl::InvalidArgumentError(
         "IpPushListener::Options: initial_backoff must be positive and at most max_backoff");
   }
+  if (options.multiplier < 1) {
+    return absl::InvalidArgumentError("IpPushListener::Options.multiplier must be at least 1");
+  }
   if (options.jitter < 0 || options.jitter > 1) {
     return absl::InvalidArgumentError("IpPushListener::Options.jitter must be within [0, 1]");
   }
@@ -70,7 +73,7 @@ void IpPushListener::Wait(absl::Duration d) {
 
 void IpPushListener::Run() {
   std::mt19937_64 rng(std::random_device{}());
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::uniform_real_distribution<double> spread(-1.0, 1.0);
   absl::Duration backoff = options_.initial_backoff;
   while (!stopping()) {
     bool delivered = false;
@@ -78,8 +81,8 @@ void IpPushListener::Run() {
     if (stopping()) break;
     if (options_.on_stream_end) options_.on_stream_end(ended);
     if (delivered) backoff = options_.initial_backoff;
-    Wait(backoff * (1.0 - options_.jitter * unit(rng)));
-    backoff = std::min(backoff * 2, options_.max_backoff);
+    Wait(backoff * (1.0 + options_.jitter * spread(rng)));
+    backoff = std::min(backoff * options_.multiplier, options_.max_backoff);
   }
 }
 

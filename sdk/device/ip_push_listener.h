@@ -32,9 +32,13 @@ class IpPushListener {
     // Optional: every notification rejected, and every end of the stream.
     std::function<void(const absl::Status&)> on_rejected;
     std::function<void(const absl::Status&)> on_stream_end;
+    // Reconnect policy (design.md section 5, gRPC's connection backoff):
+    // wait initial_backoff, then multiply by `multiplier` up to max_backoff;
+    // each wait is spread uniformly by +-jitter of itself, so devices cut off
+    // together (a notifier restart) do not come back in the same second.
     absl::Duration initial_backoff = absl::Seconds(1);
-    absl::Duration max_backoff = absl::Minutes(5);
-    // Fraction of each wait randomised away (0..1).
+    double multiplier = 1.6;
+    absl::Duration max_backoff = absl::Seconds(120);
     double jitter = 0.2;
     // Waits between attempts; returns early when Stop is called. Tests
     // inject one that records the waits.

@@ -6,6 +6,8 @@
 #include "services/catalog/catalog_migrations.h"
 #include "services/catalog/download_manifest_source.h"
 #include "services/catalog/pg_catalog_store.h"
+#include "services/catalog/pg_group_store.h"
+#include "services/catalog/pg_operation_store.h"
 #include "updraft/v1/auth.grpc.pb.h"
 #include "updraft/v1/download.grpc.pb.h"
 
@@ -33,12 +35,16 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
   int applied = 0;
   UPDRAFT_RETURN_IF_ERROR(ApplyMigrations(*s->pool_, "catalog", CatalogMigrations(), &applied));
   s->store_ = std::make_unique<PgCatalogStore>(s->pool_.get());
+  s->groups_ = std::make_unique<PgGroupStore>(s->pool_.get());
+  s->operations_ = std::make_unique<PgOperationStore>(s->pool_.get());
   s->releases_ = std::make_unique<ReleaseCache>(s->store_.get());
   UPDRAFT_ASSIGN_OR_RETURN(
       s->release_listener_,
       PgReleaseListener::Start({.pg_uri = options.pg_uri,
                                 .cache = s->releases_.get(),
                                 .logger = options.logger,
+                                .pending_operations = &s->pending_operations_,
+                                .operation_store = s->operations_.get(),
                                 .full_reload_interval = options.release_reload_interval}));
 
   std::shared_ptr<grpc::Channel> auth_channel;
@@ -78,6 +84,35 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
         "no --redis: token revocations are not enforced and no download grants are written");
   }
 
+  if (!options.publisher_keys_file.empty()) {
+    UPDRAFT_ASSIGN_OR_RETURN(s->publisher_keys_,
+                             PublisherKeys::FromFile(options.publisher_keys_file));
+    options.logger->Info("publishing only signed releases",
+                         {{"publisher_keys", absl::StrCat(s->publisher_keys_.size())}});
+  } else {
+    options.logger->Warning(
+        "no --publisher_keys_file: releases are published without signed metadata");
+  }
+  UPDRAFT_ASSIGN_OR_RETURN(
+      s->campaigns_,
+      CampaignRuntime::Create({.pool = s->pool_.get(),
+                               .catalog = s->store_.get(),
+                               .groups = s->groups_.get(),
+                               .operator_verifier = &s->auth_->operator_verifier(),
+                               .clock = clock,
+                               .logger = options.logger,
+                               .registry = &s->metrics_->registry(),
+                               .notifier_address = options.notifier_address,
+                               .tls = options.tls,
+                               .credentials = s->credentials_.get(),
+                               .announce_server_address = options.public_catalog_address.empty()
+                                                              ? options.listen_address
+                                                              : options.public_catalog_address,
+                               .tick_interval = options.campaign_tick_interval,
+                               .watch_poll_interval = options.campaign_watch_poll_interval,
+                               .allow_plain_http_webhooks = options.allow_plain_http_webhooks}));
+  // Campaign bookkeeping of update checks runs off the device's RPC.
+  s->check_observer_ = std::make_unique<BackgroundCheckObserver>(&s->campaigns_->engine());
   UPDRAFT_ASSIGN_OR_RETURN(
       s->service_,
       CatalogService::Create({.store = s->store_.get(),
@@ -89,14 +124,21 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
                               .public_http_base = options.public_http_base,
                               .grants = s->grants_.get(),
                               .logger = options.logger,
-                              .releases = s->releases_.get()}));
+                              .releases = s->releases_.get(),
+                              .groups = s->groups_.get(),
+                              .operations = s->operations_.get(),
+                              .announcer = s->campaigns_->announcer(),
+                              .pending_operations = &s->pending_operations_,
+                              .publisher_keys = &s->publisher_keys_,
+                              .campaigns = s->check_observer_.get()}));
   s->admin_api_ =
       std::make_unique<GrpcCatalogAdmin>(s->service_.get(), &s->auth_->operator_verifier());
   s->device_api_ = std::make_unique<GrpcDeviceCatalog>(
       s->service_.get(), &s->auth_->device_verifier(), &s->metrics_->registry());
   UPDRAFT_ASSIGN_OR_RETURN(
       s->grpc_server_, GrpcServer::Start({.listen_address = options.listen_address,
-                                          .services = {s->admin_api_.get(), s->device_api_.get()},
+                                          .services = {s->admin_api_.get(), s->device_api_.get(),
+                                                       s->campaigns_->service()},
                                           .metrics = s->metrics_.get(),
                                           .credentials = std::move(credentials)}));
   options.logger->Info("catalog started", {{"listen", options.listen_address},
@@ -109,6 +151,7 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
 CatalogServer::~CatalogServer() { Shutdown(absl::ZeroDuration()); }
 
 void CatalogServer::Shutdown(absl::Duration grace) {
+  if (campaigns_) campaigns_->Stop();
   if (grpc_server_) grpc_server_->Shutdown(grace);
 }
 

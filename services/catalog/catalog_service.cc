@@ -20,9 +20,6 @@ namespace {
 
 constexpr size_t kMaxDescriptionLength = 4096;
 constexpr size_t kMaxSettings = 64;
-constexpr size_t kMaxSettingKeyLength = 128;
-constexpr size_t kMaxSettingValueLength = 4096;
-constexpr size_t kMaxDeviceIdLength = 128;
 constexpr size_t kMaxReportIdLength = 128;
 constexpr size_t kMaxReportMessageLength = 2048;
 constexpr size_t kMaxAttributeLength = 128;
@@ -52,6 +49,23 @@ absl::Status ValidateSettings(const google::protobuf::Map<std::string, std::stri
     UPDRAFT_RETURN_IF_ERROR(ValidateText("settings key", key, kMaxSettingKeyLength, true));
     UPDRAFT_RETURN_IF_ERROR(
         ValidateText(absl::StrCat("settings[", key, "]"), value, kMaxSettingValueLength, false));
+  }
+  return absl::OkStatus();
+}
+
+// What a device says it applied: the release's settings merged with group
+// overrides, so at most kMaxSettings + kMaxGroupSettings * kMaxSettingsPerGroup.
+absl::Status ValidateAppliedSettings(
+    const google::protobuf::Map<std::string, std::string>& settings) {
+  const size_t max = kMaxSettings + kMaxGroupSettings * kMaxSettingsPerGroup;
+  if (settings.size() > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("applied_settings has ", settings.size(), " entries; at most ", max));
+  }
+  for (const auto& [key, value] : settings) {
+    UPDRAFT_RETURN_IF_ERROR(ValidateText("applied_settings key", key, kMaxSettingKeyLength, true));
+    UPDRAFT_RETURN_IF_ERROR(ValidateText(absl::StrCat("applied_settings[", key, "]"), value,
+                                         kMaxSettingValueLength, false));
   }
   return absl::OkStatus();
 }
@@ -137,6 +151,20 @@ absl::StatusOr<std::unique_ptr<CatalogService>> CatalogService::Create(Options o
     UPDRAFT_RETURN_IF_ERROR(service->own_releases_->Reload());
     service->options_.releases = service->own_releases_.get();
   }
+  if ((service->options_.groups == nullptr) != (service->options_.operations == nullptr)) {
+    return absl::InvalidArgumentError(
+        "CatalogService needs both a group store and an operation store, or neither");
+  }
+  if (service->options_.operations != nullptr) {
+    UPDRAFT_ASSIGN_OR_RETURN(service->operations_,
+                             ComponentOperations::Create({.operations = service->options_.operations,
+                                                          .groups = service->options_.groups,
+                                                          .releases = service->options_.releases,
+                                                          .clock = service->options_.clock,
+                                                          .announcer = service->options_.announcer,
+                                                          .logger = service->options_.logger,
+                                                          .index = service->options_.pending_operations}));
+  }
   return service;
 }
 
@@ -175,6 +203,7 @@ absl::StatusOr<v1::Release> CatalogService::CreateRelease(const v1::CreateReleas
   }
   UPDRAFT_RETURN_IF_ERROR(ValidateSettings(request.settings()));
   UPDRAFT_RETURN_IF_ERROR(ValidateCompatibility(request.compatibility()));
+  UPDRAFT_RETURN_IF_ERROR(ValidateGroupSettings("group_settings", request.group_settings()));
   UPDRAFT_ASSIGN_OR_RETURN(v1::Package package, options_.store->GetPackage(request.package_id()));
   UPDRAFT_ASSIGN_OR_RETURN(v1::ArtifactManifest manifest,
                            options_.manifests->GetManifest(request.artifact_sha256()));
@@ -189,6 +218,7 @@ absl::StatusOr<v1::Release> CatalogService::CreateRelease(const v1::CreateReleas
   *release.mutable_dcinfo() = std::move(dcinfo);
   *release.mutable_settings() = request.settings();
   *release.mutable_compatibility() = request.compatibility();
+  *release.mutable_group_settings() = request.group_settings();
   release.set_package_name(package.name());
   release.set_description(package.description());
   UPDRAFT_RETURN_IF_ERROR(options_.store->CreateRelease(release, options_.clock->Now()));
@@ -198,10 +228,55 @@ absl::StatusOr<v1::Release> CatalogService::CreateRelease(const v1::CreateReleas
 absl::StatusOr<v1::Release> CatalogService::PublishRelease(
     const v1::PublishReleaseRequest& request) {
   UPDRAFT_RETURN_IF_ERROR(ValidateIdentifier("release_id", request.release_id(), kMaxIdLength));
-  UPDRAFT_ASSIGN_OR_RETURN(v1::Release release, options_.store->PublishRelease(
-                                                    request.release_id(), options_.clock->Now()));
+  UPDRAFT_ASSIGN_OR_RETURN(const v1::SignedReleaseMetadata* signed_metadata,
+                           CheckedMetadata(request));
+  UPDRAFT_ASSIGN_OR_RETURN(
+      v1::Release release,
+      options_.store->PublishRelease(request.release_id(), signed_metadata, options_.clock->Now()));
   RefreshSnapshot();
   return release;
+}
+
+absl::StatusOr<const v1::SignedReleaseMetadata*> CatalogService::CheckedMetadata(
+    const v1::PublishReleaseRequest& request) {
+  const bool signing = options_.publisher_keys != nullptr && !options_.publisher_keys->empty();
+  if (!request.has_signed_metadata()) {
+    if (!signing) return nullptr;
+    return absl::InvalidArgumentError(
+        "signed_metadata is required: this catalog publishes only releases signed by a "
+        "trusted publisher key (updraftctl publish --signing_key_file=KEY)");
+  }
+  if (!signing) {
+    return absl::FailedPreconditionError(
+        "signed_metadata cannot be checked: this catalog trusts no publisher keys "
+        "(--publisher_keys_file)");
+  }
+  absl::StatusOr<v1::ReleaseMetadata> metadata =
+      options_.publisher_keys->Verify(request.signed_metadata());
+  if (!metadata.ok()) {
+    return absl::Status(metadata.status().code(),
+                        absl::StrCat("signed_metadata: ", metadata.status().message()));
+  }
+  UPDRAFT_ASSIGN_OR_RETURN(v1::Release release, options_.store->GetRelease(request.release_id()));
+  auto invalid = [](const absl::Status& s) {
+    return absl::InvalidArgumentError(absl::StrCat("signed_metadata: ", s.message()));
+  };
+  if (absl::Status s = CheckMetadataMatches(*metadata, release); !s.ok()) return invalid(s);
+  const absl::Time now = options_.clock->Now();
+  if (absl::Status s = CheckMetadataFresh(*metadata, now); !s.ok()) return invalid(s);
+  if (absl::FromUnixSeconds(metadata->expires_at_unix()) > now + options_.max_metadata_lifetime) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("signed_metadata: expires more than ",
+                     absl::ToInt64Hours(options_.max_metadata_lifetime) / 24,
+                     " days from now; sign it with a shorter lifetime"));
+  }
+  if (release.has_signed_metadata()) {
+    absl::StatusOr<v1::ReleaseMetadata> stored =
+        options_.publisher_keys->Verify(release.signed_metadata());
+    // A stored statement at least as new wins (a late retry changes nothing).
+    if (stored.ok() && stored->issued_at_unix() >= metadata->issued_at_unix()) return nullptr;
+  }
+  return &request.signed_metadata();
 }
 
 absl::StatusOr<v1::Release> CatalogService::WithdrawRelease(
@@ -234,6 +309,8 @@ absl::StatusOr<v1::CheckForUpdatesResponse> CatalogService::CheckForUpdates(
       ValidateText("attributes.os_version", a.os_version(), kMaxAttributeLength, false));
   UPDRAFT_RETURN_IF_ERROR(
       ValidateText("attributes.carrier", a.carrier(), kMaxAttributeLength, false));
+  UPDRAFT_RETURN_IF_ERROR(
+      ValidateText("attributes.time_zone", a.time_zone(), kMaxAttributeLength, false));
 
   std::shared_ptr<const ReleaseSnapshot> snapshot = options_.releases->Current();
   std::vector<DeviceComponent> inventory;
@@ -257,10 +334,15 @@ absl::StatusOr<v1::CheckForUpdatesResponse> CatalogService::CheckForUpdates(
                                         offer->release().artifact().sha256()));
     }
   }
-  if (options_.grants != nullptr && response.offers_size() > 0) {
+  UPDRAFT_RETURN_IF_ERROR(PersonalizeCheck(device_id, request, *snapshot, &response));
+  if (options_.grants != nullptr &&
+      (response.offers_size() > 0 || response.operations_size() > 0)) {
     std::vector<std::string> shas;
     for (const v1::Offer& offer : response.offers()) {
       shas.push_back(offer.release().artifact().sha256());
+    }
+    for (const v1::PendingOperation& op : response.operations()) {
+      if (op.has_offer()) shas.push_back(op.offer().release().artifact().sha256());
     }
     UPDRAFT_RETURN_IF_ERROR(options_.grants->Grant(device_id, shas));
   }
@@ -273,6 +355,13 @@ absl::StatusOr<v1::CheckForUpdatesResponse> CatalogService::CheckForUpdates(
                             {"name", c.name},
                             {"version", c.version}});
     }
+  }
+  if (options_.campaigns != nullptr) {
+    std::vector<std::string> offered;
+    for (const v1::Offer& offer : response.offers()) {
+      offered.push_back(offer.release().release_id());
+    }
+    options_.campaigns->OnCheck(device_id, a, offered);
   }
   return response;
 }
@@ -290,6 +379,11 @@ absl::StatusOr<v1::ReportResultResponse> CatalogService::ReportResult(
   UPDRAFT_RETURN_IF_ERROR(
       ValidateText("message", request.message(), kMaxReportMessageLength, false));
   UPDRAFT_RETURN_IF_ERROR(ValidateDeployed("deployed", request.deployed()));
+  if (!request.operation_id().empty()) {
+    UPDRAFT_RETURN_IF_ERROR(
+        ValidateIdentifier("operation_id", request.operation_id(), kMaxIdLength));
+  }
+  UPDRAFT_RETURN_IF_ERROR(ValidateAppliedSettings(request.applied_settings()));
 
   v1::ResultRecord record;
   record.set_report_id(request.report_id());
@@ -297,11 +391,16 @@ absl::StatusOr<v1::ReportResultResponse> CatalogService::ReportResult(
   record.set_result(request.result());
   record.set_message(request.message());
   record.set_reported_at_unix(absl::ToUnixSeconds(options_.clock->Now()));
+  record.set_operation_id(request.operation_id());
+  *record.mutable_applied_settings() = request.applied_settings();
   std::vector<v1::InventoryComponent> deployed(request.deployed().begin(),
                                                request.deployed().end());
   for (v1::InventoryComponent& c : deployed) c.set_location(v1::DEPLOYED);
   UPDRAFT_ASSIGN_OR_RETURN(RecordReportResult result,
                            options_.store->RecordReport(device_id, record, deployed));
+  if (options_.campaigns != nullptr && !result.duplicate) {
+    options_.campaigns->OnReport(device_id, request.release_id(), request.result());
+  }
   v1::ReportResultResponse response;
   response.set_duplicate(result.duplicate);
   return response;

@@ -35,11 +35,14 @@ class CatalogStore {
   // and one row per DC, in one transaction. NOT_FOUND for an unknown package;
   // ALREADY_EXISTS "release V of package P already exists".
   virtual absl::Status CreateRelease(const v1::Release& release, absl::Time now) = 0;
-  // Marks the release PUBLISHED (again: no change) and returns it. NOT_FOUND;
-  // FAILED_PRECONDITION for a withdrawn release. Announces the change to
-  // every catalog replica (PostgreSQL: NOTIFY in the same transaction).
-  virtual absl::StatusOr<v1::Release> PublishRelease(const std::string& release_id,
-                                                     absl::Time now) = 0;
+  // Marks the release PUBLISHED (again: no change) and returns it; when
+  // `signed_metadata` is not null it becomes the release's signed metadata
+  // (callers verify it first). NOT_FOUND; FAILED_PRECONDITION for a
+  // withdrawn release. Announces the change to every catalog replica
+  // (PostgreSQL: NOTIFY in the same transaction).
+  virtual absl::StatusOr<v1::Release> PublishRelease(
+      const std::string& release_id, const v1::SignedReleaseMetadata* signed_metadata,
+      absl::Time now) = 0;
   // Marks a published release WITHDRAWN (again: no change) and returns it,
   // announced like PublishRelease. NOT_FOUND; FAILED_PRECONDITION for a draft.
   virtual absl::StatusOr<v1::Release> WithdrawRelease(const std::string& release_id,
@@ -54,7 +57,11 @@ class CatalogStore {
   // NOT_FOUND "release X not found" when report.release_id() is unknown.
   // When new and report.result() is SUCCESS, the device's Deployed components
   // are replaced by `deployed`. One transaction. report.reported_at_unix is
-  // the time recorded.
+  // the time recorded. When report.operation_id() is set, the operation must
+  // belong to the device (NOT_FOUND) and name report.release_id()
+  // (INVALID_ARGUMENT); a new report completes a QUEUED or DELIVERED
+  // operation (SUCCEEDED for SUCCESS, else FAILED, with the result code and
+  // message) in the same transaction; a completed one keeps its outcome.
   virtual absl::StatusOr<RecordReportResult> RecordReport(
       const std::string& device_id, const v1::ResultRecord& report,
       const std::vector<v1::InventoryComponent>& deployed) = 0;

@@ -50,8 +50,8 @@ absl::Status FakeCatalogStore::CreateRelease(const v1::Release& release, absl::T
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::Release> FakeCatalogStore::PublishRelease(const std::string& release_id,
-                                                             absl::Time) {
+absl::StatusOr<v1::Release> FakeCatalogStore::PublishRelease(
+    const std::string& release_id, const v1::SignedReleaseMetadata* signed_metadata, absl::Time) {
   absl::MutexLock lock(&mu_);
   auto it = releases_.find(release_id);
   if (it == releases_.end()) {
@@ -62,6 +62,7 @@ absl::StatusOr<v1::Release> FakeCatalogStore::PublishRelease(const std::string& 
         absl::StrCat("release ", release_id, " was withdrawn and cannot be published again"));
   }
   it->second.set_state(v1::PUBLISHED);
+  if (signed_metadata != nullptr) *it->second.mutable_signed_metadata() = *signed_metadata;
   return it->second;
 }
 
@@ -105,11 +106,35 @@ absl::StatusOr<RecordReportResult> FakeCatalogStore::RecordReport(
   if (releases_.count(report.release_id()) == 0) {
     return absl::NotFoundError(absl::StrCat("release ", report.release_id(), " not found"));
   }
+  v1::ComponentOperation* op = nullptr;
+  if (!report.operation_id().empty()) {
+    for (v1::ComponentOperation& o : operations_) {
+      if (o.operation_id() == report.operation_id() && o.device_id() == device_id) op = &o;
+    }
+    if (op == nullptr) {
+      return absl::NotFoundError(
+          absl::StrCat("operation ", report.operation_id(), " not found for device ", device_id));
+    }
+    if (op->release_id() != report.release_id()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("release_id ", report.release_id(), " is not the release of operation ",
+                       report.operation_id(), " (", op->release_id(), ")"));
+    }
+  }
   Device& device = devices_[device_id];
   for (const v1::ResultRecord& r : device.history) {
     if (r.report_id() == report.report_id()) return RecordReportResult{.duplicate = true};
   }
   device.history.push_back(report);
+  if (op != nullptr && (op->state() == v1::ComponentOperation::QUEUED ||
+                        op->state() == v1::ComponentOperation::DELIVERED)) {
+    op->set_state(report.result() == v1::SUCCESS ? v1::ComponentOperation::SUCCEEDED
+                                                 : v1::ComponentOperation::FAILED);
+    op->set_result(report.result());
+    op->set_message(report.message());
+    op->set_completed_at_unix(report.reported_at_unix());
+    if (op->delivered_at_unix() == 0) op->set_delivered_at_unix(report.reported_at_unix());
+  }
   if (report.result() == v1::SUCCESS) {
     device.deployed = deployed;
     std::sort(device.deployed.begin(), device.deployed.end(),
@@ -133,6 +158,59 @@ absl::StatusOr<v1::DeviceState> FakeCatalogStore::GetDeviceState(const std::stri
       history.size() > static_cast<size_t>(max_history) ? history.size() - max_history : 0;
   for (size_t i = start; i < history.size(); ++i) *state.add_history() = history[i];
   return state;
+}
+
+absl::Status FakeCatalogStore::Queue(const std::vector<v1::ComponentOperation>& operations) {
+  absl::MutexLock lock(&mu_);
+  for (const v1::ComponentOperation& op : operations) {
+    if (releases_.count(op.release_id()) == 0) {
+      return absl::NotFoundError(absl::StrCat("release ", op.release_id(), " not found"));
+    }
+  }
+  for (v1::ComponentOperation op : operations) {
+    op.set_state(v1::ComponentOperation::QUEUED);
+    operations_.push_back(std::move(op));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::ComponentOperation>> FakeCatalogStore::TakePending(
+    const std::string& device_id, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::ComponentOperation> out;
+  for (v1::ComponentOperation& op : operations_) {
+    if (op.device_id() != device_id) continue;
+    if (op.state() == v1::ComponentOperation::QUEUED) {
+      op.set_state(v1::ComponentOperation::DELIVERED);
+      op.set_delivered_at_unix(absl::ToUnixSeconds(now));
+    }
+    if (op.state() == v1::ComponentOperation::DELIVERED) out.push_back(op);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> FakeCatalogStore::DevicesWithOpenOperations() {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> out;
+  for (const v1::ComponentOperation& op : operations_) {
+    if ((op.state() == v1::ComponentOperation::QUEUED ||
+         op.state() == v1::ComponentOperation::DELIVERED) &&
+        std::find(out.begin(), out.end(), op.device_id()) == out.end()) {
+      out.push_back(op.device_id());
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::ComponentOperation>> FakeCatalogStore::List(
+    const std::string& device_id, int limit) {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::ComponentOperation> out;
+  for (const v1::ComponentOperation& op : operations_) {
+    if (op.device_id() == device_id) out.push_back(op);
+  }
+  if (out.size() > static_cast<size_t>(limit)) out.erase(out.begin(), out.end() - limit);
+  return out;
 }
 
 absl::StatusOr<v1::ArtifactManifest> FakeManifestSource::GetManifest(const std::string& sha256) {

@@ -10,17 +10,21 @@
 #include "absl/synchronization/mutex.h"
 #include "services/catalog/catalog_store.h"
 #include "services/catalog/manifest_source.h"
+#include "services/catalog/operation_store.h"
 
 namespace updraft::catalog {
 
-// In-memory CatalogStore with the same contract as PgCatalogStore, for unit
-// tests of the layers above it.
-class FakeCatalogStore : public CatalogStore {
+// In-memory CatalogStore and OperationStore with the same contracts as
+// PgCatalogStore and PgOperationStore (one object, so that a report
+// completes its operation atomically as in PostgreSQL), for unit tests of
+// the layers above them.
+class FakeCatalogStore : public CatalogStore, public OperationStore {
  public:
   absl::Status CreatePackage(const v1::Package& package, absl::Time now) override;
   absl::StatusOr<v1::Package> GetPackage(const std::string& package_id) override;
   absl::Status CreateRelease(const v1::Release& release, absl::Time now) override;
   absl::StatusOr<v1::Release> PublishRelease(const std::string& release_id,
+                                             const v1::SignedReleaseMetadata* signed_metadata,
                                              absl::Time now) override;
   absl::StatusOr<v1::Release> GetRelease(const std::string& release_id) override;
   absl::StatusOr<v1::Release> WithdrawRelease(const std::string& release_id,
@@ -31,6 +35,13 @@ class FakeCatalogStore : public CatalogStore {
       const std::vector<v1::InventoryComponent>& deployed) override;
   absl::StatusOr<v1::DeviceState> GetDeviceState(const std::string& device_id,
                                                  int max_history) override;
+
+  absl::Status Queue(const std::vector<v1::ComponentOperation>& operations) override;
+  absl::StatusOr<std::vector<std::string>> DevicesWithOpenOperations() override;
+  absl::StatusOr<std::vector<v1::ComponentOperation>> TakePending(const std::string& device_id,
+                                                                  absl::Time now) override;
+  absl::StatusOr<std::vector<v1::ComponentOperation>> List(const std::string& device_id,
+                                                           int limit) override;
 
   size_t release_count() {
     absl::MutexLock lock(&mu_);
@@ -46,6 +57,8 @@ class FakeCatalogStore : public CatalogStore {
   std::map<std::string, v1::Package> packages_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, v1::Release> releases_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Device> devices_ ABSL_GUARDED_BY(mu_);
+  // In queue order.
+  std::vector<v1::ComponentOperation> operations_ ABSL_GUARDED_BY(mu_);
 };
 
 // ManifestSource serving manifests added by the test.

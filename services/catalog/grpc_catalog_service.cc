@@ -65,14 +65,65 @@ grpc::Status GrpcCatalogAdmin::GetDeviceState(grpc::ServerContext* context,
   return Reply(service_->GetDeviceState(*request), response);
 }
 
+grpc::Status GrpcCatalogAdmin::AddGroupMembers(grpc::ServerContext* context,
+                                               const v1::GroupMembersRequest* request,
+                                               v1::GroupMembersResponse* response) {
+  auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kPublisher, "AddGroupMembers");
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  return Reply(service_->AddGroupMembers(*request), response);
+}
+
+grpc::Status GrpcCatalogAdmin::RemoveGroupMembers(grpc::ServerContext* context,
+                                                  const v1::GroupMembersRequest* request,
+                                                  v1::GroupMembersResponse* response) {
+  auto who =
+      AuthorizeOperator(*context, *operator_verifier_, Role::kPublisher, "RemoveGroupMembers");
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  return Reply(service_->RemoveGroupMembers(*request), response);
+}
+
+grpc::Status GrpcCatalogAdmin::ListGroupMembers(grpc::ServerContext* context,
+                                                const v1::ListGroupMembersRequest* request,
+                                                v1::ListGroupMembersResponse* response) {
+  auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kViewer, "ListGroupMembers");
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  return Reply(service_->ListGroupMembers(*request), response);
+}
+
+grpc::Status GrpcCatalogAdmin::QueueOperation(grpc::ServerContext* context,
+                                              const v1::QueueOperationRequest* request,
+                                              v1::QueueOperationResponse* response) {
+  auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kPublisher, "QueueOperation");
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  return Reply(service_->QueueOperation(*request), response);
+}
+
+grpc::Status GrpcCatalogAdmin::ListOperations(grpc::ServerContext* context,
+                                              const v1::ListOperationsRequest* request,
+                                              v1::ListOperationsResponse* response) {
+  auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kViewer, "ListOperations");
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  return Reply(service_->ListOperations(*request), response);
+}
+
+grpc::Status GrpcCatalogAdmin::GetScomoTree(grpc::ServerContext* context,
+                                            const v1::GetScomoTreeRequest* request,
+                                            v1::ScomoTree* response) {
+  auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kViewer, "GetScomoTree");
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  return Reply(service_->GetScomoTree(*request), response);
+}
+
 GrpcDeviceCatalog::GrpcDeviceCatalog(CatalogService* service, TokenVerifier* verifier,
                                      prometheus::Registry* registry)
     : service_(service), verifier_(verifier) {
   if (registry == nullptr) return;
-  checks_ = &prometheus::BuildCounter()
-                 .Name("updraft_catalog_update_checks_total")
-                 .Help("Successful update checks, by whether anything was offered.")
-                 .Register(*registry);
+  auto& checks = prometheus::BuildCounter()
+                     .Name("updraft_catalog_update_checks_total")
+                     .Help("Successful update checks, by whether anything was offered.")
+                     .Register(*registry);
+  checks_with_offers_ = &checks.Add({{"result", "offers"}});
+  checks_nothing_new_ = &checks.Add({{"result", "nothing_new"}});
   reports_ = &prometheus::BuildCounter()
                   .Name("updraft_catalog_reports_total")
                   .Help("New device result reports, by SCOMO result code.")
@@ -85,8 +136,8 @@ grpc::Status GrpcDeviceCatalog::CheckForUpdates(grpc::ServerContext* context,
   absl::StatusOr<std::string> device_id = AuthenticateDevice(*context, *verifier_);
   if (!device_id.ok()) return ToGrpcStatus(device_id.status());
   grpc::Status s = Reply(service_->CheckForUpdates(*device_id, *request), response);
-  if (s.ok() && checks_ != nullptr) {
-    checks_->Add({{"result", response->offers().empty() ? "nothing_new" : "offers"}}).Increment();
+  if (s.ok() && checks_with_offers_ != nullptr) {
+    (response->offers().empty() ? checks_nothing_new_ : checks_with_offers_)->Increment();
   }
   return s;
 }

@@ -14,7 +14,9 @@ namespace updraft::catalog {
 
 // gRPC adapter of the operator-facing catalog API. Every RPC needs an
 // operator token (common/operator_auth.h): publisher for CreatePackage,
-// CreateRelease, PublishRelease and WithdrawRelease, viewer for GetRelease and GetDeviceState.
+// CreateRelease, PublishRelease, WithdrawRelease, AddGroupMembers,
+// RemoveGroupMembers and QueueOperation; viewer for GetRelease,
+// GetDeviceState, ListGroupMembers, ListOperations and GetScomoTree.
 class GrpcCatalogAdmin final : public v1::CatalogAdmin::Service {
  public:
   // Both must outlive the adapter; `operator_verifier` has audience
@@ -37,6 +39,22 @@ class GrpcCatalogAdmin final : public v1::CatalogAdmin::Service {
   grpc::Status GetDeviceState(grpc::ServerContext* context,
                               const v1::GetDeviceStateRequest* request,
                               v1::DeviceState* response) override;
+  grpc::Status AddGroupMembers(grpc::ServerContext* context, const v1::GroupMembersRequest* request,
+                               v1::GroupMembersResponse* response) override;
+  grpc::Status RemoveGroupMembers(grpc::ServerContext* context,
+                                  const v1::GroupMembersRequest* request,
+                                  v1::GroupMembersResponse* response) override;
+  grpc::Status ListGroupMembers(grpc::ServerContext* context,
+                                const v1::ListGroupMembersRequest* request,
+                                v1::ListGroupMembersResponse* response) override;
+  grpc::Status QueueOperation(grpc::ServerContext* context,
+                              const v1::QueueOperationRequest* request,
+                              v1::QueueOperationResponse* response) override;
+  grpc::Status ListOperations(grpc::ServerContext* context,
+                              const v1::ListOperationsRequest* request,
+                              v1::ListOperationsResponse* response) override;
+  grpc::Status GetScomoTree(grpc::ServerContext* context, const v1::GetScomoTreeRequest* request,
+                            v1::ScomoTree* response) override;
 
  private:
   CatalogService* service_;
@@ -62,7 +80,9 @@ class GrpcDeviceCatalog final : public v1::DeviceCatalog::Service {
  private:
   CatalogService* service_;
   TokenVerifier* verifier_;
-  prometheus::Family<prometheus::Counter>* checks_ = nullptr;
+  // Looked up once: Family::Add hashes its labels under a lock on every call.
+  prometheus::Counter* checks_with_offers_ = nullptr;
+  prometheus::Counter* checks_nothing_new_ = nullptr;
   prometheus::Family<prometheus::Counter>* reports_ = nullptr;
 };
 

@@ -37,6 +37,17 @@ ABSL_FLAG(std::string, redis_key_prefix, "updraft:", "Prefix of auth's Redis key
 ABSL_FLAG(std::string, api_key_file, "",
           "API key file (role viewer) the catalog logs in with to fetch manifests from the "
           "download service.");
+ABSL_FLAG(std::string, publisher_keys_file, "",
+          "Trusted publisher public keys, one base64url Ed25519 key per line: every "
+          "publication must then carry release metadata signed by one of them.");
+ABSL_FLAG(std::string, notifier_address, "127.0.0.1:7404",
+          "Notifier address: campaign waves (and queued operations) are announced through it, "
+          "with the operator token of --api_key_file (role publisher). Empty: this replica "
+          "drives no campaign.");
+ABSL_FLAG(std::string, public_catalog_address, "",
+          "Catalog address devices are told to check with in announcements; empty: --listen.");
+ABSL_FLAG(absl::Duration, campaign_tick_interval, absl::Seconds(2),
+          "How often running campaigns are stepped and due webhooks sent.");
 ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warning or error.");
 
 int main(int argc, char** argv) {
@@ -60,6 +71,10 @@ int main(int argc, char** argv) {
       .redis = redis,
       .redis_key_prefix = absl::GetFlag(FLAGS_redis_key_prefix),
       .api_key_file = absl::GetFlag(FLAGS_api_key_file),
+      .publisher_keys_file = absl::GetFlag(FLAGS_publisher_keys_file),
+      .notifier_address = absl::GetFlag(FLAGS_notifier_address),
+      .public_catalog_address = absl::GetFlag(FLAGS_public_catalog_address),
+      .campaign_tick_interval = absl::GetFlag(FLAGS_campaign_tick_interval),
       .clock = &clock,
       .logger = &logger,
   });

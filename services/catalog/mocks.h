@@ -19,7 +19,9 @@ class MockCatalogStore : public CatalogStore {
   MOCK_METHOD(absl::Status, CreateRelease, (const v1::Release& release, absl::Time now),
               (override));
   MOCK_METHOD(absl::StatusOr<v1::Release>, PublishRelease,
-              (const std::string& release_id, absl::Time now), (override));
+              (const std::string& release_id, const v1::SignedReleaseMetadata* signed_metadata,
+               absl::Time now),
+              (override));
   MOCK_METHOD(absl::StatusOr<v1::Release>, GetRelease, (const std::string& release_id), (override));
   MOCK_METHOD(absl::StatusOr<v1::Release>, WithdrawRelease,
               (const std::string& release_id, absl::Time now), (override));

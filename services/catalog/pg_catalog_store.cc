@@ -13,7 +13,8 @@ namespace {
 
 constexpr char kSelectRelease[] =
     "SELECT r.release_id, r.package_id, r.version, r.state, encode(r.manifest, 'hex'),"
-    " encode(r.dcinfo, 'hex'), p.name, p.description, encode(r.compatibility, 'hex')"
+    " encode(r.dcinfo, 'hex'), p.name, p.description, encode(r.compatibility, 'hex'),"
+    " encode(r.signed_metadata, 'hex'), encode(r.group_settings, 'hex')"
     " FROM releases r JOIN packages p ON p.package_id = r.package_id ";
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
@@ -27,22 +28,6 @@ void Announce(pqxx::work& txn, const std::string& release_id) {
 // Escapes a UTF-8 string for a JSON string literal.
 std::string SettingsJson(const google::protobuf::Map<std::string, std::string>& settings) {
   return JsonObject(std::map<std::string, std::string>(settings.begin(), settings.end()));
-}
-
-// A PostgreSQL text[] literal, every element quoted.
-std::string TextArray(const google::protobuf::RepeatedPtrField<std::string>& items) {
-  std::string out = "{";
-  for (const std::string& item : items) {
-    if (out.size() > 1) out.push_back(',');
-    out.push_back('"');
-    for (char c : item) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
 }
 
 template <typename Message>
@@ -69,6 +54,13 @@ absl::StatusOr<v1::Release> ReleaseFromRow(const pqxx::row& row) {
   r.set_description(row[7].as<std::string>());
   UPDRAFT_RETURN_IF_ERROR(
       ParseHexProto(row[8], "compatibility", r.release_id(), r.mutable_compatibility()));
+  if (!row[9].as<std::string>().empty()) {  // empty: published unsigned
+    UPDRAFT_RETURN_IF_ERROR(
+        ParseHexProto(row[9], "signed metadata", r.release_id(), r.mutable_signed_metadata()));
+  }
+  v1::Release groups;
+  UPDRAFT_RETURN_IF_ERROR(ParseHexProto(row[10], "group settings", r.release_id(), &groups));
+  *r.mutable_group_settings() = std::move(*groups.mutable_group_settings());
   return r;
 }
 
@@ -150,15 +142,23 @@ absl::Status PgCatalogStore::CreateRelease(const v1::Release& release, absl::Tim
           "INSERT INTO release_dcs (release_id, dc_id, author, name, version, files)"
           " VALUES ($1, $2, $3, $4, $5, $6::text[])",
           release.release_id(), dc.dc_id(), dc.author(), dc.name(), dc.version(),
-          TextArray(dc.files()));
+          PgTextArray(dc.files()));
+    }
+    if (release.group_settings_size() > 0) {
+      v1::Release groups;
+      *groups.mutable_group_settings() = release.group_settings();
+      txn.exec_params(
+          "UPDATE releases SET group_settings = decode($2, 'hex') WHERE release_id = $1",
+          release.release_id(), absl::BytesToHexString(groups.SerializeAsString()));
     }
     if (published) Announce(txn, release.release_id());
     return absl::OkStatus();
   });
 }
 
-absl::StatusOr<v1::Release> PgCatalogStore::PublishRelease(const std::string& release_id,
-                                                           absl::Time now) {
+absl::StatusOr<v1::Release> PgCatalogStore::PublishRelease(
+    const std::string& release_id, const v1::SignedReleaseMetadata* signed_metadata,
+    absl::Time now) {
   v1::Release release;
   UPDRAFT_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
     pqxx::result state =
@@ -174,6 +174,11 @@ absl::StatusOr<v1::Release> PgCatalogStore::PublishRelease(const std::string& re
         " published_at = coalesce(published_at, to_timestamp($2::bigint / 1e6))"
         " WHERE release_id = $1",
         release_id, Micros(now));
+    if (signed_metadata != nullptr) {
+      txn.exec_params(
+          "UPDATE releases SET signed_metadata = decode($2, 'hex') WHERE release_id = $1",
+          release_id, absl::BytesToHexString(signed_metadata->SerializeAsString()));
+    }
     Announce(txn, release_id);
     UPDRAFT_ASSIGN_OR_RETURN(release, LoadRelease(txn, release_id));
     return absl::OkStatus();
@@ -253,15 +258,40 @@ absl::StatusOr<RecordReportResult> PgCatalogStore::RecordReport(
       return absl::NotFoundError(absl::StrCat("release ", report.release_id(), " not found"));
     }
     const int64_t micros = report.reported_at_unix() * 1000000;
+    if (!report.operation_id().empty()) {
+      pqxx::result op = txn.exec_params(
+          "SELECT release_id FROM component_operations WHERE operation_id = $1 AND device_id = $2",
+          report.operation_id(), device_id);
+      if (op.empty()) {
+        return absl::NotFoundError(
+            absl::StrCat("operation ", report.operation_id(), " not found for device ", device_id));
+      }
+      if (op[0][0].as<std::string>() != report.release_id()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("release_id ", report.release_id(), " is not the release of operation ",
+                         report.operation_id(), " (", op[0][0].as<std::string>(), ")"));
+      }
+    }
     pqxx::result r = txn.exec_params(
         "INSERT INTO device_reports (device_id, report_id, release_id, result_code, message,"
-        " reported_at) VALUES ($1, $2, $3, $4, $5, to_timestamp($6::bigint / 1e6))"
+        " reported_at, operation_id, applied_settings)"
+        " VALUES ($1, $2, $3, $4, $5, to_timestamp($6::bigint / 1e6), $7, $8::jsonb)"
         " ON CONFLICT (device_id, report_id) DO NOTHING RETURNING 1",
         device_id, report.report_id(), report.release_id(), static_cast<int>(report.result()),
-        report.message(), micros);
+        report.message(), micros, report.operation_id(), SettingsJson(report.applied_settings()));
     if (r.empty()) {
       result.duplicate = true;
       return absl::OkStatus();
+    }
+    if (!report.operation_id().empty()) {
+      // The first report of an operation decides its outcome.
+      txn.exec_params(
+          "UPDATE component_operations SET state = $2, result_code = $3, message = $4,"
+          " completed_at = to_timestamp($5::bigint / 1e6),"
+          " delivered_at = coalesce(delivered_at, to_timestamp($5::bigint / 1e6))"
+          " WHERE operation_id = $1 AND state IN ('QUEUED', 'DELIVERED')",
+          report.operation_id(), report.result() == v1::SUCCESS ? "SUCCEEDED" : "FAILED",
+          static_cast<int>(report.result()), report.message(), micros);
     }
     if (report.result() != v1::SUCCESS) return absl::OkStatus();
     txn.exec_params("DELETE FROM device_components WHERE device_id = $1 AND location = 'DEPLOYED'",
@@ -308,9 +338,9 @@ absl::StatusOr<v1::DeviceState> PgCatalogStore::GetDeviceState(const std::string
       c->set_state(component_state);
     }
     pqxx::result history = txn.exec_params(
-        "SELECT report_id, release_id, result_code, message, epoch FROM ("
-        " SELECT report_id, release_id, result_code, message, seq,"
-        " floor(extract(epoch FROM reported_at))::bigint AS epoch"
+        "SELECT report_id, release_id, result_code, message, epoch, operation_id FROM ("
+        " SELECT report_id, release_id, result_code, message, seq, operation_id,"
+        " applied_settings, floor(extract(epoch FROM reported_at))::bigint AS epoch"
         " FROM device_reports WHERE device_id = $1"
         " ORDER BY seq DESC LIMIT $2) latest"
         " ORDER BY seq",
@@ -322,6 +352,20 @@ absl::StatusOr<v1::DeviceState> PgCatalogStore::GetDeviceState(const std::string
       h->set_result(static_cast<v1::ResultCode>(row[2].as<int>()));
       h->set_message(row[3].as<std::string>());
       h->set_reported_at_unix(row[4].as<int64_t>());
+      h->set_operation_id(row[5].as<std::string>());
+    }
+    std::map<std::string, v1::ResultRecord*> by_report;
+    for (v1::ResultRecord& h : *state.mutable_history()) by_report[h.report_id()] = &h;
+    pqxx::result applied = txn.exec_params(
+        "SELECT d.report_id, s.key, s.value"
+        " FROM device_reports d, jsonb_each_text(d.applied_settings) s"
+        " WHERE d.device_id = $1 AND d.applied_settings <> '{}'::jsonb",
+        device_id);
+    for (const auto& row : applied) {
+      auto it = by_report.find(row[0].as<std::string>());
+      if (it == by_report.end()) continue;
+      (*it->second->mutable_applied_settings())[row[1].as<std::string>()] =
+          row[2].as<std::string>();
     }
     return absl::OkStatus();
   }));

@@ -25,6 +25,7 @@ class PgCatalogStore : public CatalogStore {
   absl::StatusOr<v1::Package> GetPackage(const std::string& package_id) override;
   absl::Status CreateRelease(const v1::Release& release, absl::Time now) override;
   absl::StatusOr<v1::Release> PublishRelease(const std::string& release_id,
+                                             const v1::SignedReleaseMetadata* signed_metadata,
                                              absl::Time now) override;
   absl::StatusOr<v1::Release> GetRelease(const std::string& release_id) override;
   absl::StatusOr<v1::Release> WithdrawRelease(const std::string& release_id,

@@ -135,11 +135,22 @@ TEST_F(PgCatalogStoreTest, CreatePublishList) {
   ASSERT_TRUE(listed.ok());
   EXPECT_TRUE(listed->empty());
 
-  auto published = store_->PublishRelease(r.release_id(), kNow + absl::Hours(1));
+  auto published = store_->PublishRelease(r.release_id(), nullptr, kNow + absl::Hours(1));
   ASSERT_TRUE(published.ok()) << published.status();
   EXPECT_EQ(published->state(), v1::PUBLISHED);
   EXPECT_EQ(published->settings().at("volume"), "7");
-  ASSERT_TRUE(store_->PublishRelease(r.release_id(), kNow + absl::Hours(2)).ok());
+  ASSERT_TRUE(store_->PublishRelease(r.release_id(), nullptr, kNow + absl::Hours(2)).ok());
+  EXPECT_FALSE(published->has_signed_metadata());
+  v1::SignedReleaseMetadata signed_metadata;
+  signed_metadata.set_metadata(std::string("\0meta\xff", 6));
+  signed_metadata.set_key_id("k1");
+  signed_metadata.set_signature(std::string(64, '\x01'));
+  auto resigned = store_->PublishRelease(r.release_id(), &signed_metadata, kNow + absl::Hours(3));
+  ASSERT_TRUE(resigned.ok()) << resigned.status();
+  EXPECT_EQ(resigned->signed_metadata().SerializeAsString(), signed_metadata.SerializeAsString());
+  auto reread = store_->PublishRelease(r.release_id(), nullptr, kNow + absl::Hours(4));
+  ASSERT_TRUE(reread.ok());
+  EXPECT_EQ(reread->signed_metadata().metadata(), signed_metadata.metadata());  // kept
   EXPECT_EQ(Count("SELECT extract(epoch FROM published_at)::bigint FROM releases"
                   " WHERE release_id = 'rel_0000000000000001'"),
             absl::ToUnixSeconds(kNow + absl::Hours(1)));  // the first publication counts
@@ -152,7 +163,7 @@ TEST_F(PgCatalogStoreTest, CreatePublishList) {
   EXPECT_EQ((*listed)[0].settings().at("greeting"), r.settings().at("greeting"));
   EXPECT_EQ((*listed)[0].dcinfo().SerializeAsString(), r.dcinfo().SerializeAsString());
 
-  absl::Status s = store_->PublishRelease("rel_ffffffffffffffff", kNow).status();
+  absl::Status s = store_->PublishRelease("rel_ffffffffffffffff", nullptr, kNow).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(s.message(), "release rel_ffffffffffffffff not found");
 }
@@ -278,7 +289,7 @@ TEST_F(PgCatalogStoreTest, WithdrawKeepsHistoryAndCompatibilityRoundTrips) {
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.message(),
             "release rel_0000000000000001 is a draft; only a published release can be withdrawn");
-  ASSERT_TRUE(store_->PublishRelease(r.release_id(), kNow).ok());
+  ASSERT_TRUE(store_->PublishRelease(r.release_id(), nullptr, kNow).ok());
 
   auto withdrawn = store_->WithdrawRelease(r.release_id(), kNow + absl::Hours(1));
   ASSERT_TRUE(withdrawn.ok()) << withdrawn.status();
@@ -290,7 +301,7 @@ TEST_F(PgCatalogStoreTest, WithdrawKeepsHistoryAndCompatibilityRoundTrips) {
             absl::ToUnixSeconds(kNow + absl::Hours(1)));
   EXPECT_EQ(Count("SELECT count(*) FROM releases WHERE published_at IS NOT NULL"), 1);
 
-  s = store_->PublishRelease(r.release_id(), kNow).status();
+  s = store_->PublishRelease(r.release_id(), nullptr, kNow).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   auto listed = store_->ListPublicReleases();
   ASSERT_TRUE(listed.ok());

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/catalog/pg_catalog_store.h"
+#include "services/catalog/pg_operation_store.h"
 
 namespace updraft::catalog {
 
@@ -11,7 +12,10 @@ namespace updraft::catalog {
 // await_notification().
 class PgReleaseListener::Session {
  public:
-  explicit Session(const std::string& uri) : connection(uri), receiver(connection, this) {}
+  Session(const std::string& uri, PendingOperationIndex* index)
+      : connection(uri), receiver(connection, this) {
+    if (index != nullptr) operations = std::make_unique<OperationReceiver>(connection, index);
+  }
 
   struct Receiver : pqxx::notification_receiver {
     Receiver(pqxx::connection_base& c, Session* s)
@@ -19,15 +23,23 @@ class PgReleaseListener::Session {
     void operator()(const std::string&, int) override { session->notified = true; }
     Session* session;
   };
+  // Payload: a device with a newly queued operation.
+  struct OperationReceiver : pqxx::notification_receiver {
+    OperationReceiver(pqxx::connection_base& c, PendingOperationIndex* i)
+        : pqxx::notification_receiver(c, kOperationsChannel), index(i) {}
+    void operator()(const std::string& device_id, int) override { index->Mark(device_id); }
+    PendingOperationIndex* index;
+  };
 
   pqxx::connection connection;
   bool notified = false;
   Receiver receiver;
+  std::unique_ptr<OperationReceiver> operations;
 };
 
 absl::StatusOr<std::unique_ptr<PgReleaseListener::Session>> PgReleaseListener::Connect() {
   try {
-    auto session = std::make_unique<Session>(options_.pg_uri);
+    auto session = std::make_unique<Session>(options_.pg_uri, options_.pending_operations);
     // Make sure LISTEN has reached the server before the reload that follows.
     session->connection.await_notification(0, 0);
     backend_pid_ = session->connection.backendpid();
@@ -41,6 +53,10 @@ absl::StatusOr<std::unique_ptr<PgReleaseListener>> PgReleaseListener::Start(Opti
   if (options.cache == nullptr || options.logger == nullptr || options.pg_uri.empty()) {
     return absl::InvalidArgumentError("PgReleaseListener needs pg_uri, a cache and a logger");
   }
+  if ((options.pending_operations == nullptr) != (options.operation_store == nullptr)) {
+    return absl::InvalidArgumentError(
+        "PgReleaseListener needs both pending_operations and operation_store, or neither");
+  }
   if (options.full_reload_interval <= absl::ZeroDuration() ||
       options.poll_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("PgReleaseListener intervals must be positive");
@@ -48,11 +64,21 @@ absl::StatusOr<std::unique_ptr<PgReleaseListener>> PgReleaseListener::Start(Opti
   std::unique_ptr<PgReleaseListener> l(new PgReleaseListener(std::move(options)));
   auto session = l->Connect();
   if (!session.ok()) return session.status();
-  absl::Status loaded = l->options_.cache->Reload();
+  absl::Status loaded = l->Reload();
   if (!loaded.ok()) return loaded;
   l->thread_ =
       std::thread([p = l.get(), s = *std::move(session)]() mutable { p->Run(std::move(s)); });
   return l;
+}
+
+absl::Status PgReleaseListener::Reload() {
+  absl::Status s = options_.cache->Reload();
+  if (!s.ok() || options_.pending_operations == nullptr) return s;
+  absl::StatusOr<std::vector<std::string>> devices =
+      options_.operation_store->DevicesWithOpenOperations();
+  if (!devices.ok()) return devices.status();
+  options_.pending_operations->Reset(*devices);
+  return absl::OkStatus();
 }
 
 PgReleaseListener::~PgReleaseListener() {
@@ -80,7 +106,7 @@ void PgReleaseListener::Run(std::unique_ptr<Session> session) {
     }
     if (absl::Now() - last_reload >= options_.full_reload_interval) reload = true;
     if (reload) {
-      absl::Status s = options_.cache->Reload();
+      absl::Status s = Reload();
       if (s.ok()) {
         reload = false;
         last_reload = absl::Now();

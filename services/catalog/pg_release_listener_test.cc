@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "services/catalog/catalog_migrations.h"
 #include "services/catalog/pg_catalog_store.h"
+#include "services/catalog/pg_operation_store.h"
 
 namespace updraft::catalog {
 namespace {
@@ -88,7 +89,7 @@ TEST_F(PgReleaseListenerTest, PublishAndWithdrawReachAnotherReplica) {
   EXPECT_GE(start, 1u);  // loaded at start
   EXPECT_TRUE(b_.cache->Current()->releases.empty());
 
-  ASSERT_TRUE(a_.store->PublishRelease("rel_1", kNow).ok());
+  ASSERT_TRUE(a_.store->PublishRelease("rel_1", nullptr, kNow).ok());
   ASSERT_TRUE(b_.cache->WaitFor(StateIs("rel_1", v1::PUBLISHED), kTimeout));
   auto snapshot = b_.cache->Current();
   EXPECT_EQ(snapshot->releases.at("rel_1").compatibility().models(0), "A1");
@@ -114,7 +115,7 @@ TEST_F(PgReleaseListenerTest, RolledBackPublishIsNotAnnounced) {
   });
   ASSERT_EQ(s.code(), absl::StatusCode::kAborted);
   // The next committed publish is seen; the rolled-back one never is.
-  ASSERT_TRUE(a_.store->PublishRelease("rel_2", kNow).ok());
+  ASSERT_TRUE(a_.store->PublishRelease("rel_2", nullptr, kNow).ok());
   ASSERT_TRUE(b_.cache->WaitFor(StateIs("rel_2", v1::PUBLISHED), kTimeout));
   EXPECT_EQ(b_.cache->Current()->releases.count("rel_1"), 0u);
 }
@@ -130,7 +131,7 @@ TEST_F(PgReleaseListenerTest, ReconnectsAndReloadsAfterLosingItsConnection) {
                     return absl::OkStatus();
                   })
                   .ok());
-  ASSERT_TRUE(a_.store->PublishRelease("rel_1", kNow).ok());
+  ASSERT_TRUE(a_.store->PublishRelease("rel_1", nullptr, kNow).ok());
   ASSERT_TRUE(b_.cache->WaitFor(StateIs("rel_1", v1::PUBLISHED), kTimeout));
   // Waiting on the cache above; the reconnect itself is visible too.
   for (int i = 0; i < 1000 && b_.listener->reconnects() == 0; ++i) {
@@ -151,6 +152,36 @@ TEST_F(PgReleaseListenerTest, StartValidatesOptions) {
           .status()
           .code(),
       absl::StatusCode::kUnavailable);
+}
+
+TEST_F(PgReleaseListenerTest, QueuedOperationsMarkDevicesOnEveryReplica) {
+  CreateRelease("rel_1", "1.0.0");
+  PgOperationStore ops_a(a_.pool.get());
+  PgOperationStore ops_b(b_.pool.get());
+  auto queue = [&](const std::string& id, const std::string& device) {
+    v1::ComponentOperation op;
+    op.set_operation_id(id);
+    op.set_device_id(device);
+    op.set_kind(v1::ComponentOperation::ACTIVATE);
+    op.set_dc_id("DC_1");
+    op.set_release_id("rel_1");
+    op.set_queued_at_unix(absl::ToUnixSeconds(kNow));
+    ASSERT_TRUE(ops_a.Queue({op}).ok());
+  };
+  queue("op_1", "dev-before");  // queued before B starts: found by the load
+  PendingOperationIndex index;
+  auto listener = PgReleaseListener::Start({.pg_uri = env_->pg_uri(),
+                                            .cache = b_.cache.get(),
+                                            .logger = &logger_,
+                                            .pending_operations = &index,
+                                            .operation_store = &ops_b,
+                                            .poll_interval = absl::Milliseconds(50)});
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  EXPECT_NE(index.MarkOf("dev-before"), 0u);
+  EXPECT_EQ(index.MarkOf("dev-after"), 0u);
+  queue("op_2", "dev-after");  // on replica A: B learns through NOTIFY
+  EXPECT_TRUE(index.WaitForMark("dev-after", kTimeout));
+  EXPECT_EQ(index.size(), 2u);
 }
 
 }  // namespace

@@ -39,14 +39,14 @@ TEST_F(ReleaseCacheTest, StartsEmptyAndReloadSwapsInANewSnapshot) {
 
   ASSERT_TRUE(store_.CreateRelease(MakeRelease("r1", "1.0.0"), kNow).ok());
   ASSERT_TRUE(store_.CreateRelease(MakeRelease("r2", "2.0.0"), kNow).ok());
-  ASSERT_TRUE(store_.PublishRelease("r1", kNow).ok());
+  ASSERT_TRUE(store_.PublishRelease("r1", nullptr, kNow).ok());
   ASSERT_TRUE(cache.Reload().ok());
   std::shared_ptr<const ReleaseSnapshot> first = cache.Current();
   EXPECT_EQ(first->generation, 1u);
   EXPECT_EQ(first->releases.size(), 1u);  // drafts are not in it
   EXPECT_EQ(first->index.Decide({}, {}).offers.at(0).release_id, "r1");
 
-  ASSERT_TRUE(store_.PublishRelease("r2", kNow).ok());
+  ASSERT_TRUE(store_.PublishRelease("r2", nullptr, kNow).ok());
   ASSERT_TRUE(store_.WithdrawRelease("r1", kNow).ok());
   ASSERT_TRUE(cache.Reload().ok());
   std::shared_ptr<const ReleaseSnapshot> second = cache.Current();
@@ -64,7 +64,7 @@ TEST_F(ReleaseCacheTest, WaitForWakesOnReloadAndTimesOut) {
   auto has_r1 = [](const ReleaseSnapshot& s) { return s.releases.count("r1") > 0; };
   EXPECT_FALSE(cache.WaitFor(has_r1, absl::Milliseconds(10)));
   ASSERT_TRUE(store_.CreateRelease(MakeRelease("r1", "1.0.0"), kNow).ok());
-  ASSERT_TRUE(store_.PublishRelease("r1", kNow).ok());
+  ASSERT_TRUE(store_.PublishRelease("r1", nullptr, kNow).ok());
   std::thread reloader([&] { EXPECT_TRUE(cache.Reload().ok()); });
   EXPECT_TRUE(cache.WaitFor(has_r1, absl::Seconds(30)));
   reloader.join();

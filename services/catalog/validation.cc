@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_util.h"
 
@@ -140,6 +141,78 @@ absl::Status ValidateDeployed(absl::string_view field,
     if (!seen.insert({c[i].author(), c[i].name()}).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(f, " repeats author '", c[i].author(), "' and name '", c[i].name(), "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateGroupName(absl::string_view field, absl::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxGroupNameLength &&
+            (absl::ascii_islower(name[0]) || absl::ascii_isdigit(name[0]));
+  for (char c : name) {
+    ok = ok &&
+         (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '.' || c == '_' || c == '-');
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " \"", absl::CHexEscape(name.substr(0, kMaxGroupNameLength)),
+        "\" must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or"
+        " digit"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDeviceIdSyntax(absl::string_view field, absl::string_view device_id) {
+  bool ok = !device_id.empty() && device_id.size() <= kMaxDeviceIdLength;
+  for (char c : device_id) {
+    ok = ok && (absl::ascii_isalnum(c) || c == '.' || c == '_' || c == ':' || c == '-');
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " \"", absl::CHexEscape(device_id.substr(0, kMaxDeviceIdLength)),
+                     "\" must be 1 to 128 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSettingKey(absl::string_view field, absl::string_view key) {
+  bool ok = !key.empty() && key.size() <= kMaxSettingKeyLength;
+  for (char c : key) ok = ok && (absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-');
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " \"", absl::CHexEscape(key.substr(0, kMaxSettingKeyLength)),
+                     "\" must be 1 to 128 characters of A-Z, a-z, 0-9, '.', '_' and '-'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateGroupSettings(
+    absl::string_view field, const google::protobuf::RepeatedPtrField<v1::GroupSettings>& groups) {
+  if (static_cast<size_t>(groups.size()) > kMaxGroupSettings) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " has ", groups.size(), " groups; at most ", kMaxGroupSettings));
+  }
+  std::set<std::string> seen;
+  for (int i = 0; i < groups.size(); ++i) {
+    const v1::GroupSettings& g = groups[i];
+    const std::string f = absl::StrCat(field, "[", i, "]");
+    UPDRAFT_RETURN_IF_ERROR(ValidateGroupName(absl::StrCat(f, ".group"), g.group()));
+    if (!seen.insert(g.group()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(f, ".group \"", g.group(), "\" is listed twice"));
+    }
+    if (g.settings().empty() || static_cast<size_t>(g.settings().size()) > kMaxSettingsPerGroup) {
+      return absl::InvalidArgumentError(absl::StrCat(f, ".settings has ", g.settings().size(),
+                                                     " entries; 1 to ", kMaxSettingsPerGroup,
+                                                     " are allowed"));
+    }
+    for (const auto& [key, value] : g.settings()) {
+      UPDRAFT_RETURN_IF_ERROR(ValidateSettingKey(absl::StrCat(f, ".settings key"), key));
+      const std::string vf = absl::StrCat(f, ".settings[", key, "]");
+      UPDRAFT_RETURN_IF_ERROR(ValidateText(vf, value, kMaxSettingValueLength, false));
+      if (value.find_first_of("\r\n") != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat(vf, " must not contain line breaks"));
+      }
     }
   }
   return absl::OkStatus();

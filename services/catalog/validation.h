@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/repeated_field.h"
+#include "updraft/v1/catalog.pb.h"
 #include "updraft/v1/common.pb.h"
 
 namespace updraft::catalog {
@@ -39,6 +40,30 @@ absl::Status ValidateInventory(absl::string_view field,
 // {author, name} is unique.
 absl::Status ValidateDeployed(absl::string_view field,
                               const google::protobuf::RepeatedPtrField<v1::InventoryComponent>& c);
+
+inline constexpr size_t kMaxGroupNameLength = 64;
+inline constexpr size_t kMaxDeviceIdLength = 128;
+inline constexpr size_t kMaxGroupSettings = 32;
+inline constexpr size_t kMaxSettingsPerGroup = 64;
+inline constexpr size_t kMaxSettingKeyLength = 128;
+inline constexpr size_t kMaxSettingValueLength = 4096;
+
+// A device group name: 1..64 characters of [a-z0-9._-], starting with a
+// letter or digit (lower case, so "Beta" and "beta" cannot both exist).
+absl::Status ValidateGroupName(absl::string_view field, absl::string_view name);
+
+// A device ID as auth registers it: 1..128 characters of [A-Za-z0-9._:-].
+absl::Status ValidateDeviceIdSyntax(absl::string_view field, absl::string_view device_id);
+
+// A key of a group settings override: 1..128 characters of [A-Za-z0-9._-].
+absl::Status ValidateSettingKey(absl::string_view field, absl::string_view key);
+
+// A release's per-group overrides (CreateReleaseRequest.group_settings): at
+// most 32 groups, each named once and validly, each with 1..64 settings of
+// valid keys and values of valid UTF-8 without NUL or line breaks, at most
+// 4096 bytes.
+absl::Status ValidateGroupSettings(
+    absl::string_view field, const google::protobuf::RepeatedPtrField<v1::GroupSettings>& groups);
 
 }  // namespace updraft::catalog
 

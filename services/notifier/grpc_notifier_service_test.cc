@@ -1,6 +1,9 @@
 #include "services/notifier/grpc_notifier_service.h"
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+
+#include <fstream>
 
 #include "common/revocation.h"
 #include "common/test_env.h"
@@ -32,6 +35,7 @@ class GrpcNotifierServiceTest : public ::testing::Test {
                                                           operator_verifier_, &revocations_);
     grpc::ServerBuilder builder;
     builder.RegisterService(grpc_service_.get());
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     server_ = builder.BuildAndStart();
     stub_ = v1::Notifier::NewStub(server_->InProcessChannel(grpc::ChannelArguments()));
   }
@@ -58,7 +62,8 @@ class GrpcNotifierServiceTest : public ::testing::Test {
   std::unique_ptr<TestEnv> env_;
   std::unique_ptr<PgPool> pool_;
   std::unique_ptr<PgOutboxStore> store_;
-  SubscriberHub hub_;
+  SubscriberHub hub_{
+      SubscriberHub::Options{.queue_capacity = 4, .close_when_full = true, .fanout_threads = 1}};
   LocalDeviceRouter router_{&hub_};
   prometheus::Registry registry_;
   NotifierMetrics metrics_{registry_};
@@ -66,8 +71,18 @@ class GrpcNotifierServiceTest : public ::testing::Test {
   std::unique_ptr<NotifierService> service_;
   std::unique_ptr<GrpcNotifierService> grpc_service_;
   std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
   std::unique_ptr<v1::Notifier::Stub> stub_;
 };
+
+int ThreadCount() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+  }
+  return -1;
+}
 
 TEST_F(GrpcNotifierServiceTest, SubscribeWithoutTokenIsUnauthenticated) {
   grpc::ClientContext ctx;
@@ -178,6 +193,99 @@ TEST_F(GrpcNotifierServiceTest, RevokedDeviceLosesItsOpenStreamAndCannotReopen) 
   auto second = stub_->Subscribe(&again, v1::SubscribeRequest());
   EXPECT_FALSE(second->Read(&n));
   EXPECT_EQ(second->Finish().error_message(), "device dev-1 is revoked");
+}
+
+// The callback API: streams are waiting reactors, not threads. Hundreds of
+// open streams on one connection, then one announcement reaches them all.
+TEST_F(GrpcNotifierServiceTest, IdleStreamsHoldNoThreadAndAllGetTheAnnouncement) {
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port_), grpc::InsecureChannelCredentials());
+  auto stub = v1::Notifier::NewStub(channel);
+  struct Stream {
+    grpc::ClientContext ctx;
+    std::unique_ptr<grpc::ClientReader<v1::Notification>> reader;
+  };
+  constexpr int kStreams = 300;
+  std::vector<std::unique_ptr<Stream>> streams;
+  auto open = [&](int i) {
+    auto s = std::make_unique<Stream>();
+    s->ctx.AddMetadata("authorization", Token("dev-" + std::to_string(i)));
+    s->reader = stub->Subscribe(&s->ctx, v1::SubscribeRequest());
+    s->reader->WaitForInitialMetadata();
+    streams.push_back(std::move(s));
+  };
+  open(0);  // gRPC's own threads exist from here on
+  const int before = ThreadCount();
+  for (int i = 1; i < kStreams; ++i) open(i);
+  EXPECT_EQ(hub_.size(), static_cast<size_t>(kStreams));
+  EXPECT_EQ(grpc_service_->open_streams(), static_cast<size_t>(kStreams));
+  EXPECT_LT(ThreadCount() - before, 20);  // the sync API needed one per stream
+
+  grpc::ClientContext actx;
+  actx.AddMetadata("authorization", OperatorToken("publisher"));
+  v1::AnnounceRequest req;
+  req.set_software_name("demo-app");
+  req.set_location("rel_2");
+  req.set_server_address("127.0.0.1:7402");
+  v1::AnnounceResponse resp;
+  ASSERT_TRUE(stub->Announce(&actx, req, &resp).ok());
+  EXPECT_EQ(resp.devices_targeted(), kStreams);
+  for (auto& s : streams) {
+    v1::Notification n;
+    ASSERT_TRUE(s->reader->Read(&n));
+    EXPECT_EQ(n.notification_id(), resp.notification_id());
+    EXPECT_EQ(n.location(), "rel_2");
+  }
+  for (auto& s : streams) s->ctx.TryCancel();
+  for (auto& s : streams) (void)s->reader->Finish();
+}
+
+// A device that stops reading is disconnected once its backlog passes the
+// limit, instead of holding ever more server memory.
+TEST_F(GrpcNotifierServiceTest, DeviceThatStopsReadingIsDisconnected) {
+  auto stub = v1::Notifier::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port_),
+                                                        grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", Token("dev-slow"));
+  auto reader = stub->Subscribe(&ctx, v1::SubscribeRequest());
+  reader->WaitForInitialMetadata();
+  v1::Notification big;
+  big.set_notification_id("n");
+  big.set_location(std::string(128, 'l'));
+  big.set_signed_(std::string(400, 's'));
+  big.set_expires_at_unix(absl::ToUnixSeconds(clock_.Now() + absl::Hours(1)));
+  constexpr int kOffers = 20000;
+  int refused = 0;
+  for (int i = 0; i < kOffers; ++i) refused += hub_.SendTo("dev-slow", big) ? 0 : 1;
+  EXPECT_GT(refused, 0);
+  int received = 0;
+  v1::Notification n;
+  while (reader->Read(&n)) ++received;
+  EXPECT_LT(received, kOffers);
+  grpc::Status s = reader->Finish();
+  EXPECT_TRUE(s.error_code() == grpc::StatusCode::CANCELLED ||
+              s.error_code() == grpc::StatusCode::UNAVAILABLE)
+      << s.error_code() << " " << s.error_message();
+}
+
+TEST_F(GrpcNotifierServiceTest, MalformedSubscribeRequestIsInvalidArgument) {
+  grpc::GenericStub generic(server_->InProcessChannel(grpc::ChannelArguments()));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", Token("dev-1"));
+  const std::string garbage = "\xff\xff\xff";
+  grpc::Slice slice(garbage);
+  grpc::ByteBuffer request(&slice, 1), response;
+  absl::Notification done;
+  grpc::Status status;
+  generic.UnaryCall(&ctx, "/updraft.v1.Notifier/Subscribe", grpc::StubOptions(), &request,
+                    &response, [&](grpc::Status s) {
+                      status = std::move(s);
+                      done.Notify();
+                    });
+  done.WaitForNotification();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "SubscribeRequest is not a valid message");
+  EXPECT_EQ(hub_.size(), 0u);
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "services/notifier/notifier_server.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "absl/strings/escaping.h"
 #include "common/crypto.h"
 #include "common/status_util.h"
@@ -14,6 +17,11 @@ absl::StatusOr<std::unique_ptr<NotifierServer>> NotifierServer::Create(Options o
   const Clock* clock = options.clock ? options.clock : &s->real_clock_;
   s->logger_ = options.logger;
   s->replica_id_ = absl::BytesToHexString(RandomBytes(8));
+  const int cores = std::max(1u, std::thread::hardware_concurrency());
+  s->hub_ = std::make_unique<SubscriberHub>(SubscriberHub::Options{
+      .queue_capacity = options.stream_queue_capacity,
+      .close_when_full = true,
+      .fanout_threads = options.fanout_threads >= 0 ? options.fanout_threads : cores - 1});
   UPDRAFT_ASSIGN_OR_RETURN(s->metrics_, Metrics::Create(options.metrics_listen));
   s->notifier_metrics_ = std::make_unique<NotifierMetrics>(s->metrics_->registry());
   UPDRAFT_ASSIGN_OR_RETURN(s->pg_,
@@ -26,7 +34,7 @@ absl::StatusOr<std::unique_ptr<NotifierServer>> NotifierServer::Create(Options o
                                                       .key_prefix = options.redis_key_prefix,
                                                       .replica_id = s->replica_id_,
                                                       .presence_ttl = options.presence_ttl,
-                                                      .hub = &s->hub_,
+                                                      .hub = s->hub_.get(),
                                                       .logger = options.logger}));
   if (!options.sendsms_url.empty()) {
     s->sms_ = std::make_unique<KannelSmsGateway>(
@@ -63,7 +71,7 @@ absl::StatusOr<std::unique_ptr<NotifierServer>> NotifierServer::Create(Options o
   UPDRAFT_ASSIGN_OR_RETURN(s->service_,
                            NotifierService::Create({.store = s->store_.get(),
                                                     .router = s->router_.get(),
-                                                    .hub = &s->hub_,
+                                                    .hub = s->hub_.get(),
                                                     .worker = s->worker_.get(),
                                                     .metrics = s->notifier_metrics_.get(),
                                                     .clock = clock,
@@ -71,16 +79,16 @@ absl::StatusOr<std::unique_ptr<NotifierServer>> NotifierServer::Create(Options o
                                                     .signing_key_seed = options.signing_key_seed}));
   s->grpc_service_ = std::make_unique<GrpcNotifierService>(
       *s->service_, s->auth_->device_verifier(), *s->notifier_metrics_,
-      s->auth_->operator_verifier(), &s->auth_->revocations());
+      s->auth_->operator_verifier(), &s->auth_->revocations(),
+      GrpcNotifierService::Options{.blocking_threads = options.blocking_threads > 0
+                                                           ? options.blocking_threads
+                                                           : options.pg_pool_size});
   GrpcServer::Options server;
   server.listen_address = options.listen_address;
   server.services = {s->grpc_service_.get()};
   server.metrics = s->metrics_.get();
   server.credentials = std::move(credentials);
-  // Devices keep the stream open for hours; allow their keepalive pings.
-  server.int_channel_args = {{GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 60000},
-                             {GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1},
-                             {GRPC_ARG_KEEPALIVE_TIME_MS, 300000}};
+  server.int_channel_args = ChannelArgs(options);
   UPDRAFT_ASSIGN_OR_RETURN(s->grpc_, GrpcServer::Start(server));
   if (options.delivery_poll_interval > absl::ZeroDuration()) {
     NotifierServer* self = s.get();
@@ -93,6 +101,30 @@ absl::StatusOr<std::unique_ptr<NotifierServer>> NotifierServer::Create(Options o
                          {{"port", std::to_string(s->grpc_->port())}, {"replica", s->replica_id_}});
   }
   return s;
+}
+
+std::vector<std::pair<std::string, int>> NotifierServer::ChannelArgs(const Options& options) {
+  auto ms = [](absl::Duration d) { return static_cast<int>(absl::ToInt64Milliseconds(d)); };
+  const Options::Keepalive& k = options.keepalive;
+  // Devices hold one stream for hours: accept their keepalive pings (also
+  // between calls) no faster than min_device_ping_interval.
+  std::vector<std::pair<std::string, int>> args = {
+      {GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, ms(k.min_device_ping_interval)},
+      {GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2},
+      {GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1},
+      {GRPC_ARG_KEEPALIVE_TIME_MS, ms(k.server_ping_interval)},
+      {GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ms(k.ping_timeout)},
+      {GRPC_ARG_MAX_CONNECTION_IDLE_MS, ms(k.max_connection_idle)},
+      {GRPC_ARG_MAX_CONNECTION_AGE_MS, ms(k.max_connection_age)},
+      {GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, ms(k.max_connection_age_grace)},
+  };
+  if (options.lean_connections) {
+    args.push_back({GRPC_ARG_ENABLE_CHANNELZ, 0});
+    args.push_back({GRPC_ARG_HTTP2_HPACK_TABLE_SIZE_DECODER, 0});
+    args.push_back({GRPC_ARG_HTTP2_HPACK_TABLE_SIZE_ENCODER, 0});
+  }
+  for (const auto& a : options.extra_channel_args) args.push_back(a);
+  return args;
 }
 
 absl::StatusOr<DeliveryWorker::PassResult> NotifierServer::RunDeliveryPass() {
@@ -126,8 +158,18 @@ NotifierServer::~NotifierServer() { Shutdown(); }
 void NotifierServer::Shutdown() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (loop_.joinable()) loop_.join();
-  hub_.CloseAll();
+  const absl::Time start = absl::Now();
+  const size_t streams = hub_ ? hub_->size() : 0;
+  if (service_) service_->BeginDrain();
+  if (hub_) hub_->CloseAll();
+  const absl::Time closed = absl::Now();
   if (grpc_) grpc_->Shutdown();
+  if (logger_ && streams > 0) {
+    logger_->Info("drained",
+                  {{"streams", std::to_string(streams)},
+                   {"close_ms", std::to_string(absl::ToInt64Milliseconds(closed - start))},
+                   {"total_ms", std::to_string(absl::ToInt64Milliseconds(absl::Now() - start))}});
+  }
 }
 
 }  // namespace updraft::notifier

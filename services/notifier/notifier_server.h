@@ -65,6 +65,36 @@ class NotifierServer {
     absl::Duration delivery_poll_interval = absl::Milliseconds(500);
     absl::Duration presence_ttl = absl::Seconds(90);
     DeliveryWorker::Options delivery;  // backoff and batch settings
+    // IP Push streams: notifications waiting per stream before a device that
+    // fell behind is disconnected (the outbox re-delivers on reconnect).
+    size_t stream_queue_capacity = 16;
+    // Threads starting fan-out writes besides the caller; -1: cores - 1.
+    int fanout_threads = -1;
+    // Threads for blocking work of the gRPC handlers; 0: pg_pool_size.
+    int blocking_threads = 0;
+    // Keepalive and connection limits for devices on mobile networks,
+    // enforced by the server (docs/benchmarks.md, "Notifier tuning").
+    struct Keepalive {
+      // Devices may ping at most this often while no data flows; faster
+      // pingers get GOAWAY (ENHANCE_YOUR_CALM) after two strikes.
+      absl::Duration min_device_ping_interval = absl::Minutes(1);
+      // The server pings a silent connection this often, and drops it when
+      // no answer comes within ping_timeout (dead radio links, NAT loss).
+      absl::Duration server_ping_interval = absl::Minutes(10);
+      absl::Duration ping_timeout = absl::Seconds(20);
+      // A connection without any call (e.g. after a refused Subscribe) is
+      // closed after this.
+      absl::Duration max_connection_idle = absl::Minutes(5);
+      // Connections are recycled after this (+-10% jitter by gRPC), so
+      // devices rebalance over replicas; streams get `max_connection_age_grace`.
+      absl::Duration max_connection_age = absl::Hours(12);
+      absl::Duration max_connection_age_grace = absl::Minutes(1);
+    } keepalive;
+    // Per-connection memory savers (channelz off, HPACK tables 0); see
+    // docs/benchmarks.md for what each buys.
+    bool lean_connections = true;
+    // More integer channel arguments, applied last (experiments).
+    std::vector<std::pair<std::string, int>> extra_channel_args;
     const Clock* clock = nullptr;
     Logger* logger = nullptr;
   };
@@ -73,7 +103,7 @@ class NotifierServer {
 
   int port() const { return grpc_->port(); }
   int metrics_port() const { return metrics_->port(); }
-  size_t connected_devices() const { return hub_.size(); }
+  size_t connected_devices() const { return hub_->size(); }
   const std::string& replica_id() const { return replica_id_; }
   // The revocations this replica enforces.
   RevocationList& revocations() { return auth_->revocations(); }
@@ -84,6 +114,9 @@ class NotifierServer {
   absl::Status RefreshPresence() { return router_->RefreshPresence(); }
   // Closes every device stream (devices reconnect elsewhere), then stops.
   void Shutdown();
+  // The server-side channel arguments `options` asks for (keepalive,
+  // connection limits, memory savers).
+  static std::vector<std::pair<std::string, int>> ChannelArgs(const Options& options);
 
  private:
   NotifierServer() = default;
@@ -92,7 +125,7 @@ class NotifierServer {
   RealClock real_clock_;
   std::string replica_id_;
   Logger* logger_ = nullptr;
-  SubscriberHub hub_;
+  std::unique_ptr<SubscriberHub> hub_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<NotifierMetrics> notifier_metrics_;
   std::unique_ptr<PgPool> pg_;

@@ -1,6 +1,7 @@
 #ifndef UPDRAFT_SERVICES_NOTIFIER_NOTIFIER_SERVICE_H_
 #define UPDRAFT_SERVICES_NOTIFIER_NOTIFIER_SERVICE_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,10 @@ class NotifierService {
     std::string signing_key_seed;
     absl::Duration default_ttl = absl::Hours(24);
     absl::Duration max_ttl = absl::Hours(24 * 30);
+    // How long the delivery worker leaves a new announcement's rows to the
+    // fast path (routing to online devices right after the outbox write);
+    // after a crash in between, the worker takes them over then.
+    absl::Duration fast_path_lease = absl::Seconds(30);
   };
   static absl::StatusOr<std::unique_ptr<NotifierService>> Create(Options options);
 
@@ -49,14 +54,21 @@ class NotifierService {
 
   absl::StatusOr<std::shared_ptr<Subscription>> OpenStream(const std::string& device_id);
   void CloseStream(const std::shared_ptr<Subscription>& sub);
+  // The replica is shutting down: closing streams no longer deletes presence.
+  void BeginDrain() { draining_ = true; }
   // The next live notification for `sub`, skipping expired ones; nullopt on
   // timeout or when the stream was closed.
   std::optional<v1::Notification> NextFor(Subscription& sub, absl::Duration timeout);
+  // False once `n` expired: streams skip it.
+  bool Live(const PreparedNotification& n) const;
 
  private:
   explicit NotifierService(Options options) : options_(std::move(options)) {}
+  void FastPath(const v1::Notification& n, const std::vector<DevicePrefs>& queued, absl::Time now,
+                v1::AnnounceResponse* resp);
   const Options options_;
   std::vector<Ed25519KeyPair> keys_;  // newest first
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace updraft::notifier

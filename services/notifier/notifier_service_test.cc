@@ -272,6 +272,26 @@ TEST_F(NotifierServiceTest, DeviceWithoutAnyUsableChannelFails) {
   EXPECT_TRUE(service_->NextFor(**sub, absl::ZeroDuration()).has_value());
 }
 
+TEST_F(NotifierServiceTest, WorkerDeliversOverIpPushOnceTheDeviceIsOnline) {
+  v1::AnnounceRequest req = Valid();
+  auto* t = Target(req, "dev-8");
+  t->add_channels(v1::CHANNEL_IP_PUSH);
+  t->add_channels(v1::CHANNEL_SMS);
+  auto r = service_->Announce(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->replicas_reached(), 0);
+  EXPECT_EQ(State("dev-8", r->notification_id()), "queued/");  // offline: left to the worker
+  auto sub = hub_.Subscribe("dev-8");  // online now, without the re-delivery of OpenStream
+  ASSERT_TRUE(worker_->RunOnce({}).ok());
+  EXPECT_EQ(State("dev-8", r->notification_id()), "sent/ip_push");  // the bulk IP Push update
+  auto n = sub->Next(absl::ZeroDuration());
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(n->notification_id(), r->notification_id());
+  EXPECT_EQ(M("updraft_notifier_notifications_total", {{"channel", "ip_push"}, {"state", "sent"}}),
+            1);
+  hub_.Unsubscribe(sub);
+}
+
 TEST_F(NotifierServiceTest, RejectsBadAnnouncements) {
   auto r = Valid();
   r.clear_software_name();

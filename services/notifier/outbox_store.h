@@ -68,10 +68,18 @@ class OutboxStore {
   // Creates the device with defaults, or updates the non-empty fields.
   virtual absl::Status UpsertDevices(const std::vector<DevicePrefs>& devices) = 0;
   // Writes the announcement and one queued row per device (every known
-  // device when `devices` is empty), in one transaction; returns the rows.
-  virtual absl::StatusOr<int64_t> Enqueue(const v1::Notification& n,
-                                          const std::vector<std::string>& devices,
-                                          absl::Time now) = 0;
+  // device when `devices` is empty), in one transaction, due at `due` (the
+  // fast path's lease: the worker leaves them alone until then); returns the
+  // rows' devices with their preferences (msisdn not filled in).
+  virtual absl::StatusOr<std::vector<DevicePrefs>> Enqueue(const v1::Notification& n,
+                                                           const std::vector<std::string>& devices,
+                                                           absl::Time now, absl::Time due) = 0;
+  // Ends the fast path of an announcement in one transaction: the rows of
+  // `sent` (device, ack due) become sent over IP Push (receipt "sent"), and
+  // the still queued rows of `released` become due at `now` for the worker.
+  virtual absl::Status FinishFastPath(const std::string& notification_id,
+                                      const std::vector<std::pair<std::string, absl::Time>>& sent,
+                                      const std::vector<std::string>& released, absl::Time now) = 0;
   // Takes up to `limit` rows in state queued or sent that are due, and
   // leases them until now + `lease` so other replicas skip them; only rows
   // of `only_notification` unless it is empty.

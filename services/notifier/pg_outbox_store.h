@@ -17,8 +17,12 @@ class PgOutboxStore : public OutboxStore {
   static absl::StatusOr<std::unique_ptr<PgOutboxStore>> Create(PgPool* pool);
 
   absl::Status UpsertDevices(const std::vector<DevicePrefs>& devices) override;
-  absl::StatusOr<int64_t> Enqueue(const v1::Notification& n,
-                                  const std::vector<std::string>& devices, absl::Time now) override;
+  absl::StatusOr<std::vector<DevicePrefs>> Enqueue(const v1::Notification& n,
+                                                   const std::vector<std::string>& devices,
+                                                   absl::Time now, absl::Time due) override;
+  absl::Status FinishFastPath(const std::string& notification_id,
+                              const std::vector<std::pair<std::string, absl::Time>>& sent,
+                              const std::vector<std::string>& released, absl::Time now) override;
   absl::StatusOr<std::vector<OutboxEntry>> ClaimDue(absl::Time now, int limit, absl::Duration lease,
                                                     const std::string& only_notification) override;
   absl::StatusOr<std::vector<OutboxEntry>> TakePendingFor(const std::string& device_id,

@@ -1,5 +1,6 @@
 // device_sim: a simulated handset running the device SDK's active upgrade
-// against the dev services, printing each step as a person reads it.
+// against the dev services, printing each step as a person reads it. The
+// single-device case of the fleet simulator (tools/fleet_sim/sim_device.h).
 //
 //   device_sim --device_id=phone-0001 --key_file=/tmp/phone-0001.key
 //       --state_dir=/tmp/phone-0001/state --install_dir=/tmp/phone-0001/apps
@@ -22,10 +23,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/flags.h"
+#include "common/release_metadata.h"
 #include "sdk/device/client.h"
-#include "sdk/device/directory_installer.h"
 #include "sdk/device/file_key_store.h"
 #include "tools/device_sim/progress_printer.h"
+#include "tools/fleet_sim/sim_device.h"
 
 ABSL_FLAG(std::string, device_id, "", "Device ID registered with auth, e.g. phone-0001.");
 ABSL_FLAG(std::string, key_file, "",
@@ -48,6 +50,9 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
 ABSL_FLAG(std::string, tls_server_name, "",
           "Name expected in the servers' certificates when it differs from the address host.");
 ABSL_FLAG(bool, plaintext, false, "Talk to plaintext development servers (no TLS).");
+ABSL_FLAG(std::string, publisher_keys_file, "",
+          "Publisher public keys the device trusts (one base64url key per line): every offer "
+          "must then carry release metadata signed by one of them. Empty: unsigned releases.");
 ABSL_FLAG(bool, print_public_key, false,
           "Print the base64url raw public key (generating the key if needed) and exit.");
 
@@ -109,8 +114,6 @@ int Run() {
   if (absl::GetFlag(FLAGS_install_dir).empty()) return Fail("--install_dir is required");
   if (consent != "yes" && consent != "no") return Fail("--consent must be yes or no");
 
-  auto installer = device::DirectoryInstaller::Create({.root = absl::GetFlag(FLAGS_install_dir)});
-  if (!installer.ok()) return Fail(std::string(installer.status().message()));
   ProgressPrinter printer(device_id, [](const std::string& line) {
     printf("%s\n", line.c_str());
     fflush(stdout);
@@ -131,15 +134,21 @@ int Run() {
   if (absl::Status s = device::ValidateChannelSecurity(security); !s.ok()) {
     return Fail(std::string(s.message()));
   }
-  device::Client::Options options;
+  fleet_sim::SimDevice::Options options;
   options.device_id = device_id;
+  options.key_file = key_file;
+  options.state_dir = absl::GetFlag(FLAGS_state_dir);
+  options.install_dir = absl::GetFlag(FLAGS_install_dir);
   options.auth_address = absl::GetFlag(FLAGS_auth_address);
   options.catalog_address = absl::GetFlag(FLAGS_catalog_address);
   options.security = std::move(security);
+  if (!absl::GetFlag(FLAGS_publisher_keys_file).empty()) {
+    absl::StatusOr<std::vector<std::string>> publishers =
+        ReadPublisherKeyFile(absl::GetFlag(FLAGS_publisher_keys_file));
+    if (!publishers.ok()) return Fail(std::string(publishers.status().message()));
+    options.trusted_publisher_keys = *std::move(publishers);
+  }
   options.download_target_override = absl::GetFlag(FLAGS_download_address);
-  options.key_store = &keys;
-  options.installer = installer->get();
-  options.state_dir = absl::GetFlag(FLAGS_state_dir);
   options.attributes.set_model(absl::GetFlag(FLAGS_model));
   options.attributes.set_os_version(absl::GetFlag(FLAGS_os_version));
   options.attributes.set_carrier(absl::GetFlag(FLAGS_carrier));
@@ -151,9 +160,9 @@ int Run() {
   options.on_progress = [&](const device::ProgressEvent& e) { printer.OnProgress(e); };
   options.on_result = [&](const device::UpdateOutcome& o) { printer.OnResult(o); };
 
-  auto client = device::Client::Create(std::move(options));
-  if (!client.ok()) return Fail(std::string(client.status().message()));
-  auto outcomes = (*client)->RunActiveUpgrade();
+  auto sim = fleet_sim::SimDevice::Create(std::move(options));
+  if (!sim.ok()) return Fail(std::string(sim.status().message()));
+  auto outcomes = (*sim)->client().RunActiveUpgrade();
   if (!outcomes.ok()) {
     std::string hint;
     if (absl::IsUnavailable(outcomes.status()) || absl::IsDeadlineExceeded(outcomes.status())) {

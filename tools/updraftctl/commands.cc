@@ -14,24 +14,10 @@
 #include "common/crypto.h"
 #include "common/operator_auth.h"
 #include "common/status_util.h"
+#include "tools/updraftctl/component_commands.h"
 
 namespace updraft::ctl {
 namespace {
-
-std::unique_ptr<grpc::ClientContext> Context(const Stubs& stubs) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
-  if (!stubs.token.empty()) ctx->AddMetadata("authorization", "Bearer " + stubs.token);
-  return ctx;
-}
-
-absl::Status Require(const Args& args, std::initializer_list<const char*> keys) {
-  for (const char* k : keys) {
-    if (args.Get(k).empty())
-      return absl::InvalidArgumentError(absl::StrCat("--", k, " is required"));
-  }
-  return absl::OkStatus();
-}
 
 std::string Time(int64_t unix_seconds) {
   if (unix_seconds == 0) return "-";
@@ -57,6 +43,21 @@ absl::Status DeviceAction(const Args& args, Stubs& stubs, FILE* out, const char*
 std::string ResultName(v1::ResultCode code) { return v1::ResultCode_Name(code); }
 
 }  // namespace
+
+std::unique_ptr<grpc::ClientContext> Context(const Stubs& stubs, bool deadline) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (deadline) ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+  if (!stubs.token.empty()) ctx->AddMetadata("authorization", "Bearer " + stubs.token);
+  return ctx;
+}
+
+absl::Status Require(const Args& args, std::initializer_list<const char*> keys) {
+  for (const char* k : keys) {
+    if (args.Get(k).empty())
+      return absl::InvalidArgumentError(absl::StrCat("--", k, " is required"));
+  }
+  return absl::OkStatus();
+}
 
 std::string Args::Get(const std::string& key) const {
   std::string v;
@@ -230,6 +231,9 @@ absl::Status CreateRelease(const Args& args, Stubs& stubs, FILE* out) {
     std::pair<std::string, std::string> kv = absl::StrSplit(s, absl::MaxSplits('=', 1));
     (*req.mutable_settings())[kv.first] = kv.second;
   }
+  for (const auto& g : args.GetAll("group_setting")) {
+    UPDRAFT_RETURN_IF_ERROR(ParseGroupSetting(g, &req));
+  }
   v1::Release rel;
   UPDRAFT_RETURN_IF_ERROR(
       FromGrpcStatus(stubs.catalog->CreateRelease(Context(stubs).get(), req, &rel)));
@@ -249,18 +253,6 @@ absl::Status Withdraw(const Args& args, Stubs& stubs, FILE* out) {
   UPDRAFT_RETURN_IF_ERROR(
       FromGrpcStatus(stubs.catalog->WithdrawRelease(Context(stubs).get(), req, &rel)));
   fprintf(out, "release %s (%s %s) withdrawn: no longer offered\n", rel.release_id().c_str(),
-          rel.package_name().c_str(), rel.version().c_str());
-  return absl::OkStatus();
-}
-
-absl::Status Publish(const Args& args, Stubs& stubs, FILE* out) {
-  UPDRAFT_RETURN_IF_ERROR(Require(args, {"release_id"}));
-  v1::PublishReleaseRequest req;
-  req.set_release_id(args.Get("release_id"));
-  v1::Release rel;
-  UPDRAFT_RETURN_IF_ERROR(
-      FromGrpcStatus(stubs.catalog->PublishRelease(Context(stubs).get(), req, &rel)));
-  fprintf(out, "release %s (%s %s) published\n", rel.release_id().c_str(),
           rel.package_name().c_str(), rel.version().c_str());
   return absl::OkStatus();
 }

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "updraft/v1/auth.grpc.pb.h"
+#include "updraft/v1/campaign.grpc.pb.h"
 #include "updraft/v1/catalog.grpc.pb.h"
 #include "updraft/v1/download.grpc.pb.h"
 
@@ -20,7 +21,11 @@ struct Stubs {
   std::unique_ptr<v1::AuthAdmin::StubInterface> auth_admin;
   std::unique_ptr<v1::CatalogAdmin::StubInterface> catalog;
   std::unique_ptr<v1::Download::StubInterface> download;
+  std::unique_ptr<v1::CampaignAdmin::StubInterface> campaigns;
   std::string token;
+  // --json: commands that stream (campaign-watch) print JSON lines
+  // themselves; the others' responses are printed by main().
+  bool json = false;
 };
 
 // Parsed command line of one updraftctl command: `--key=value` options (a key
@@ -31,6 +36,12 @@ struct Args {
   std::string Get(const std::string& key) const;
   std::vector<std::string> GetAll(const std::string& key) const;
 };
+
+// A context for one management call: the operator token and, unless
+// `deadline` is false (a watch), a 60 s deadline.
+std::unique_ptr<grpc::ClientContext> Context(const Stubs& stubs, bool deadline = true);
+// INVALID_ARGUMENT "--KEY is required" for the first option missing.
+absl::Status Require(const Args& args, std::initializer_list<const char*> keys);
 
 // Parses `--key=value` / `--key value` pairs; INVALID_ARGUMENT on anything else.
 absl::Status ParseArgs(const std::vector<std::string>& raw, Args* out);
@@ -46,7 +57,6 @@ absl::Status RegisterDevice(const Args& args, Stubs& stubs, FILE* out);
 absl::Status Upload(const Args& args, Stubs& stubs, FILE* out);
 absl::Status CreatePackage(const Args& args, Stubs& stubs, FILE* out);
 absl::Status CreateRelease(const Args& args, Stubs& stubs, FILE* out);
-absl::Status Publish(const Args& args, Stubs& stubs, FILE* out);
 absl::Status Withdraw(const Args& args, Stubs& stubs, FILE* out);
 absl::Status DeviceState(const Args& args, Stubs& stubs, FILE* out);
 absl::Status ListDevices(const Args& args, Stubs& stubs, FILE* out);

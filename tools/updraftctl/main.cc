@@ -27,10 +27,26 @@
 //                   (--dc=DC_1=app.bin[,f2] ... | --dc_triple=author/name/version ...)
 //                   [--setting=key=value ...] [--model=M ...] [--carrier=C ...]
 //                   [--min_os_version=V] [--max_os_version=V]
-//   publish         --release_id=ID
+//   publish         --release_id=ID [--signing_key_file=PATH [--expires_in=720h]]
+//   gen-publisher-key --out=PATH   (local; prints the public key for the
+//                   catalog's --publisher_keys_file and for devices)
 //   withdraw        --release_id=ID
 //   device-state    --device_id=ID
-// Exit codes: 0 success, 1 the server refused (message on stderr), 2 bad usage.
+//   group-add | group-remove  --group=NAME --device_id=ID [--device_id=ID ...]
+//   group-list      --group=NAME [--after=ID] [--limit=N]
+//   queue-operation --kind=update|activate|deactivate|remove --dc_id=DC
+//                   (--device_id=ID | --group=NAME) [--release_id=ID]
+//   operations      --device_id=ID [--limit=N]
+//   scomo-tree      --device_id=ID
+//   (create-release also takes --group_setting=GROUP:key=value ...)
+//   campaign-create | campaign-list | campaign-show | campaign-pause |
+//   campaign-resume | campaign-cancel | campaign-watch, webhook-create |
+//   webhook-list | webhook-delete  (see docs/campaigns.md)
+// `updraftctl COMMAND --help` describes a command; --json (before or after
+// the command) prints each response as one JSON object per line.
+// Exit codes: 0 success, 1 the server refused (message on stderr), 2 bad usage,
+// 3 a server could not be reached, 5 campaign-watch: the campaign was
+// cancelled or expired.
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
@@ -40,7 +56,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/tls.h"
+#include "tools/updraftctl/campaign_commands.h"
 #include "tools/updraftctl/commands.h"
+#include "tools/updraftctl/component_commands.h"
+#include "tools/updraftctl/help.h"
+#include "tools/updraftctl/output.h"
+#include "tools/updraftctl/signing_commands.h"
 
 namespace {
 
@@ -52,7 +73,8 @@ void Usage() {
           "commands: register-device, import-devices, list-devices, accept-device, "
           "reject-device, revoke-device, revoke-token, create-api-key, revoke-api-key, "
           "list-api-keys, rotate-signing-key, audit, upload, create-package, create-release, "
-          "publish, withdraw, device-state\n");
+          "publish, withdraw, device-state, gen-publisher-key, group-add, group-remove, "
+          "group-list, queue-operation, operations, scomo-tree\n");
 }
 
 }  // namespace
@@ -65,10 +87,19 @@ int main(int argc, char** argv) {
       {"tls_ca", ""}, {"tls_cert", ""}, {"tls_key", ""}, {"tls_server_name", ""}};
   const char* env_key_file = getenv("UPDRAFT_API_KEY_FILE");
   std::string api_key_file = env_key_file != nullptr ? env_key_file : "";
+  bool json = false;
   int i = 1;
   for (; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--", 0) != 0) break;
+    if (a == "--json") {
+      json = true;
+      continue;
+    }
+    if (a == "--help" || a == "-h") {
+      fputs(GeneralHelp().c_str(), stdout);
+      return kExitOk;
+    }
     size_t eq = a.find('=');
     std::string key = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
     if (eq != std::string::npos && key == "api_key_file") {
@@ -102,15 +133,47 @@ int main(int argc, char** argv) {
                                                    {"create-release", CreateRelease},
                                                    {"publish", Publish},
                                                    {"withdraw", Withdraw},
-                                                   {"device-state", DeviceState}};
+                                                   {"device-state", DeviceState},
+                                                   {"group-add", GroupAdd},
+                                                   {"group-remove", GroupRemove},
+                                                   {"group-list", GroupList},
+                                                   {"queue-operation", QueueOperation},
+                                                   {"operations", Operations},
+                                                   {"scomo-tree", ScomoTree},
+                                                   {"gen-publisher-key", GenPublisherKey},
+                                                   {"campaign-create", CampaignCreate},
+                                                   {"campaign-list", CampaignList},
+                                                   {"campaign-show", CampaignShow},
+                                                   {"campaign-pause", CampaignPause},
+                                                   {"campaign-resume", CampaignResume},
+                                                   {"campaign-cancel", CampaignCancel},
+                                                   {"campaign-watch", CampaignWatch},
+                                                   {"webhook-create", WebhookCreate},
+                                                   {"webhook-list", WebhookList},
+                                                   {"webhook-delete", WebhookDelete}};
   auto cmd = commands.find(argv[i]);
   if (cmd == commands.end()) {
     fprintf(stderr, "unknown command '%s'\n", argv[i]);
     Usage();
     return 2;
   }
+  const std::string command = argv[i];
+  std::vector<std::string> raw;
+  for (int k = i + 1; k < argc; ++k) {
+    std::string a = argv[k];
+    if (a == "--help" || a == "-h") {
+      std::string help = CommandHelp(command);
+      fputs(help.empty() ? GeneralHelp().c_str() : help.c_str(), stdout);
+      return kExitOk;
+    }
+    if (a == "--json") {
+      json = true;
+    } else {
+      raw.push_back(a);
+    }
+  }
   Args args;
-  absl::Status parsed = ParseArgs(std::vector<std::string>(argv + i + 1, argv + argc), &args);
+  absl::Status parsed = ParseArgs(raw, &args);
   if (!parsed.ok()) {
     fprintf(stderr, "%s: %s\n", argv[i], std::string(parsed.message()).c_str());
     return 2;
@@ -121,14 +184,22 @@ int main(int argc, char** argv) {
   tls.client_key_file = tls_flags["tls_key"];
   tls.server_name_override = tls_flags["tls_server_name"];
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
+  ResponseRecorder recorder;
   for (const auto& [name, address] : addr) {
-    auto channel = updraft::MakeChannel(address, tls);
+    auto channel = MakeRecordingChannel(address, tls, &recorder);
     if (!channel.ok()) {
       fprintf(stderr, "--%s / --tls_*: %s\n", name.c_str(),
               std::string(channel.status().message()).c_str());
       return 2;
     }
     channels[name] = *channel;
+  }
+  if (std::string(argv[i]) == "gen-publisher-key") {  // local: no server, no login
+    Stubs none;
+    absl::Status s = GenPublisherKey(args, none, stdout);
+    if (!s.ok())
+      fprintf(stderr, "gen-publisher-key failed: %s\n", std::string(s.message()).c_str());
+    return s.ok() ? 0 : (s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1);
   }
   if (api_key_file.empty()) {
     fprintf(stderr, "%s: --api_key_file (or UPDRAFT_API_KEY_FILE) is required\n", argv[i]);
@@ -139,17 +210,28 @@ int main(int argc, char** argv) {
   stubs.auth_admin = updraft::v1::AuthAdmin::NewStub(channels["auth"]);
   stubs.catalog = updraft::v1::CatalogAdmin::NewStub(channels["catalog"]);
   stubs.download = updraft::v1::Download::NewStub(channels["download"]);
+  stubs.campaigns = updraft::v1::CampaignAdmin::NewStub(channels["catalog"]);
+  stubs.json = json;
   absl::Status s = LogIn(api_key_file, stubs);
   if (!s.ok()) {
     fprintf(stderr, "%s: cannot log in: %s: %s\n", argv[i],
             absl::StatusCodeToString(s.code()).c_str(), std::string(s.message()).c_str());
-    return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+    return s.code() == absl::StatusCode::kInvalidArgument ? kExitUsage : ExitCodeFor(s);
   }
-  s = cmd->second(args, stubs, stdout);
+  recorder.Take();  // The login response holds the token: never printed.
+  FILE* human = stdout;
+  if (json && command != "campaign-watch") human = fopen("/dev/null", "w");
+  s = cmd->second(args, stubs, human != nullptr ? human : stdout);
+  if (json && command != "campaign-watch") {
+    for (const auto& message : recorder.Take()) printf("%s\n", ToJson(*message).c_str());
+  }
   if (!s.ok()) {
     fprintf(stderr, "%s failed: %s: %s\n", argv[i], absl::StatusCodeToString(s.code()).c_str(),
             std::string(s.message()).c_str());
-    return s.code() == absl::StatusCode::kInvalidArgument && s.message().find("--") == 0 ? 2 : 1;
+    if (command == "campaign-watch" && s.code() == absl::StatusCode::kFailedPrecondition) {
+      return kExitCampaignNotCompleted;
+    }
+    return ExitCodeFor(s);
   }
-  return 0;
+  return kExitOk;
 }

@@ -1,0 +1,510 @@
+#include "sdk/device/updraft_device.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/notification_format.h"
+#include "common/release_metadata.h"
+#include "sdk/device/client.h"
+#include "sdk/device/directory_installer.h"
+#include "sdk/device/file_key_store.h"
+#include "sdk/device/installer.h"
+#include "sdk/device/ip_push_listener.h"
+#include "sdk/device/periodic_checker.h"
+#include "sdk/device/push_handler.h"
+#include "sdk/device/result_code.h"
+
+namespace {
+
+using ::updraft::device::Client;
+using ::updraft::device::UpdateOutcome;
+
+// The calling thread's last error (updraft_last_error).
+thread_local std::string t_last_error;
+
+updraft_status_t Report(const absl::Status& status) {
+  t_last_error = status.ok() ? "" : std::string(status.message());
+  return static_cast<updraft_status_t>(status.code());
+}
+
+// Runs `fn` (returning absl::Status) so that no exception crosses the C API.
+template <typename Fn>
+updraft_status_t Guard(Fn&& fn) {
+  try {
+    return Report(fn());
+  } catch (const std::bad_alloc&) {
+    return Report(absl::ResourceExhaustedError("out of memory"));
+  } catch (const std::exception& e) {
+    return Report(absl::InternalError(absl::StrCat("unexpected exception: ", e.what())));
+  } catch (...) {
+    return Report(absl::InternalError("unexpected exception"));
+  }
+}
+
+std::string Str(const char* s) { return s == nullptr ? "" : s; }
+
+// An Installer over the host's C callbacks.
+class CInstaller : public updraft::device::Installer {
+ public:
+  CInstaller(updraft_install_fn install, updraft_remove_fn remove, void* user_data)
+      : install_(install), remove_(remove), user_data_(user_data) {}
+
+  absl::StatusOr<updraft::device::InstallResult> Install(
+      const std::string& package_name, const std::string& artifact_path,
+      const updraft::v1::Release& release) override {
+    std::vector<std::string> keys, values;
+    for (const auto& [k, v] : release.settings()) {
+      keys.push_back(k);
+      values.push_back(v);
+    }
+    std::vector<const char*> key_ptrs, value_ptrs;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      key_ptrs.push_back(keys[i].c_str());
+      value_ptrs.push_back(values[i].c_str());
+    }
+    int fresh = 0;
+    char location[1024] = "";
+    char message[1024] = "";
+    int code = install_(user_data_, package_name.c_str(), artifact_path.c_str(),
+                        release.release_id().c_str(), release.version().c_str(), key_ptrs.data(),
+                        value_ptrs.data(), keys.size(), &fresh, location, message, sizeof(message));
+    location[sizeof(location) - 1] = '\0';
+    message[sizeof(message) - 1] = '\0';
+    if (code != 0) {
+      updraft::v1::ResultCode rc = updraft::v1::ResultCode_IsValid(code)
+                                       ? static_cast<updraft::v1::ResultCode>(code)
+                                       : updraft::v1::INSTALL_FAILED;
+      return updraft::device::WithResultCode(
+          absl::InternalError(
+              absl::StrCat("the platform installer failed (", code, "): ", message)),
+          rc);
+    }
+    updraft::device::InstallResult result;
+    result.kind = fresh ? updraft::v1::FRESH_INSTALL : updraft::v1::OVERWRITE;
+    result.location = location;
+    result.settings_applied = static_cast<int>(keys.size());
+    return result;
+  }
+
+  absl::Status Remove(const std::string& package_name) override {
+    if (remove_ == nullptr) {
+      return updraft::device::WithResultCode(
+          absl::UnimplementedError("the platform installer has no remove_fn"),
+          updraft::v1::NOT_IMPLEMENTED);
+    }
+    char message[1024] = "";
+    int code = remove_(user_data_, package_name.c_str(), message, sizeof(message));
+    message[sizeof(message) - 1] = '\0';
+    if (code == 0) return absl::OkStatus();
+    return updraft::device::WithResultCode(
+        absl::InternalError(
+            absl::StrCat("removing ", package_name, " failed (", code, "): ", message)),
+        updraft::v1::REMOVE_FAILED);
+  }
+
+ private:
+  updraft_install_fn install_;
+  updraft_remove_fn remove_;
+  void* user_data_;
+};
+
+}  // namespace
+
+struct updraft_device {
+  updraft_device_options_t callbacks;  // only the callbacks, user_data and schedule
+  std::unique_ptr<updraft::device::FileKeyStore> keys;
+  std::unique_ptr<updraft::device::Installer> installer;
+  std::unique_ptr<Client> client;
+  // With a notifier: every use of the client goes through the handler,
+  // which serialises it; without one, through client_mu.
+  std::unique_ptr<updraft::device::PushHandler> push;
+  absl::Mutex client_mu;
+  // Guards starting and stopping the background threads.
+  absl::Mutex control_mu;
+  std::unique_ptr<updraft::device::IpPushListener> listener ABSL_GUARDED_BY(control_mu);
+  std::unique_ptr<updraft::device::PeriodicChecker> scheduler ABSL_GUARDED_BY(control_mu);
+
+  absl::StatusOr<std::vector<UpdateOutcome>> RunActiveUpgrade() {
+    if (push != nullptr) return push->RunActiveUpgrade();
+    absl::MutexLock lock(&client_mu);
+    return client->RunActiveUpgrade();
+  }
+
+  void Notify(const updraft::NotificationFields& fields, bool acked) {
+    if (callbacks.notification_fn == nullptr) return;
+    std::string id = updraft::NotificationIdHex(fields.id);
+    updraft_notification_t n;
+    n.notification_id = id.c_str();
+    n.software_name = fields.software_name.c_str();
+    n.location = fields.location.c_str();
+    n.timestamp_unix = fields.timestamp_unix;
+    n.acked = acked ? 1 : 0;
+    callbacks.notification_fn(callbacks.user_data, &n);
+  }
+
+  // Verified push bytes from SMS or WAP Push: ack, tell the host, run the
+  // flow (as PushHandler::Handle, with the callback in between).
+  absl::Status HandlePush(absl::string_view signed_bytes) {
+    if (push == nullptr) {
+      return absl::FailedPreconditionError(
+          "push notifications need updraft_device_options.notifier_address");
+    }
+    absl::StatusOr<updraft::NotificationFields> fields = push->Verify(signed_bytes);
+    if (!fields.ok()) return fields.status();
+    bool acked = push->Acknowledge(updraft::NotificationIdHex(fields->id)).ok();
+    Notify(*fields, acked);
+    return RunActiveUpgrade().status();
+  }
+};
+
+namespace {
+
+void OnConsentOffer(const updraft_device_options_t& cb, const updraft::v1::Offer& offer,
+                    bool* yes) {
+  *yes = false;
+  if (cb.consent_fn == nullptr) return;
+  updraft_offer_t o;
+  o.release_id = offer.release().release_id().c_str();
+  o.package_name = offer.release().package_name().c_str();
+  o.version = offer.release().version().c_str();
+  o.size_bytes = offer.release().artifact().size();
+  o.fresh_install = offer.kind() == updraft::v1::FRESH_INSTALL ? 1 : 0;
+  *yes = cb.consent_fn(cb.user_data, &o) != 0;
+}
+
+void OnResult(const updraft_device_options_t& cb, const UpdateOutcome& outcome) {
+  if (cb.result_fn == nullptr) return;
+  std::vector<const char*> dc_ids;
+  for (const std::string& id : outcome.dc_ids) dc_ids.push_back(id.c_str());
+  updraft_result_t r;
+  r.nothing_new = outcome.nothing_new ? 1 : 0;
+  r.release_id = outcome.release.release_id().c_str();
+  r.package_name = outcome.release.package_name().c_str();
+  r.version = outcome.release.version().c_str();
+  r.result_code = static_cast<int>(outcome.result);
+  r.message = outcome.message.c_str();
+  r.dc_ids = dc_ids.data();
+  r.dc_id_count = dc_ids.size();
+  r.reported = outcome.reported ? 1 : 0;
+  cb.result_fn(cb.user_data, &r);
+}
+
+void OnProgress(const updraft_device_options_t& cb, const updraft::device::ProgressEvent& e) {
+  if (cb.progress_fn == nullptr) return;
+  updraft_progress_t p;
+  p.step = static_cast<updraft_step_t>(static_cast<int>(e.step));
+  const updraft::v1::Release& release = e.offer != nullptr ? e.offer->release() : e.release;
+  p.package_name = release.package_name().c_str();
+  p.offer_index = e.offer_index;
+  p.offer_count = e.offer_count;
+  p.bytes_done = e.download.bytes_done;
+  p.bytes_total = e.download.bytes_total;
+  p.result_code = static_cast<int>(e.result);
+  cb.progress_fn(cb.user_data, &p);
+}
+
+absl::Duration Seconds(int64_t s, absl::Duration fallback) {
+  return s > 0 ? absl::Seconds(s) : fallback;
+}
+
+absl::Status Create(const updraft_device_options_t* options, updraft_device_t** out) {
+  if (out == nullptr) return absl::InvalidArgumentError("out is NULL");
+  *out = nullptr;
+  if (options == nullptr) return absl::InvalidArgumentError("options is NULL");
+  if (options->struct_size != sizeof(updraft_device_options_t)) {
+    return absl::InvalidArgumentError(
+        "options.struct_size does not match this SDK (call updraft_device_options_init)");
+  }
+  if (Str(options->key_file).empty()) {
+    return absl::InvalidArgumentError("options.key_file is required");
+  }
+  if ((options->install_fn == nullptr) && Str(options->install_dir).empty()) {
+    return absl::InvalidArgumentError("options.install_dir (or install_fn) is required");
+  }
+  if (options->check_jitter < 0 || options->check_jitter >= 1) {
+    return absl::InvalidArgumentError("options.check_jitter must be within [0, 1)");
+  }
+  auto dev = std::make_unique<updraft_device>();
+  updraft_device_options_t& cb = dev->callbacks;
+  updraft_device_options_init(&cb);
+  cb.consent_fn = options->consent_fn;
+  cb.result_fn = options->result_fn;
+  cb.progress_fn = options->progress_fn;
+  cb.notification_fn = options->notification_fn;
+  cb.user_data = options->user_data;
+  cb.check_interval_seconds = options->check_interval_seconds;
+  cb.check_jitter = options->check_jitter;
+  cb.retry_interval_seconds = options->retry_interval_seconds;
+
+  dev->keys = std::make_unique<updraft::device::FileKeyStore>(Str(options->key_file));
+  if (options->install_fn != nullptr) {
+    dev->installer =
+        std::make_unique<CInstaller>(options->install_fn, options->remove_fn, options->user_data);
+  } else {
+    auto installer = updraft::device::DirectoryInstaller::Create({.root = options->install_dir});
+    if (!installer.ok()) return installer.status();
+    dev->installer = *std::move(installer);
+  }
+  updraft::device::ChannelSecurity security;
+  security.ca_file = Str(options->ca_file);
+  security.client_cert_file = Str(options->client_cert_file);
+  security.client_key_file = Str(options->client_key_file);
+  security.server_name_override = Str(options->server_name_override);
+  security.plaintext = options->plaintext != 0;
+
+  Client::Options o;
+  o.device_id = Str(options->device_id);
+  o.auth_address = Str(options->auth_address);
+  o.catalog_address = Str(options->catalog_address);
+  o.security = security;
+  o.download_target_override = Str(options->download_address);
+  o.key_store = dev->keys.get();
+  o.installer = dev->installer.get();
+  o.state_dir = Str(options->state_dir);
+  o.attributes.set_model(Str(options->model));
+  o.attributes.set_os_version(Str(options->os_version));
+  o.attributes.set_carrier(Str(options->carrier));
+  o.rpc_timeout = Seconds(options->rpc_timeout_seconds, absl::Seconds(30));
+  if (!Str(options->publisher_keys_file).empty()) {
+    absl::StatusOr<std::vector<std::string>> publishers =
+        updraft::ReadPublisherKeyFile(Str(options->publisher_keys_file));
+    if (!publishers.ok()) return publishers.status();
+    o.trusted_publisher_keys = *std::move(publishers);
+  }
+  const updraft_device_options_t* cbp = &cb;
+  o.consent = [cbp](const updraft::v1::Offer& offer) {
+    bool yes;
+    OnConsentOffer(*cbp, offer, &yes);
+    return yes;
+  };
+  o.on_result = [cbp](const UpdateOutcome& outcome) { OnResult(*cbp, outcome); };
+  o.on_progress = [cbp](const updraft::device::ProgressEvent& e) { OnProgress(*cbp, e); };
+  auto client = Client::Create(std::move(o));
+  if (!client.ok()) return client.status();
+  dev->client = *std::move(client);
+
+  if (!Str(options->notifier_address).empty()) {
+    updraft::device::PushHandler::Options p;
+    p.client = dev->client.get();
+    p.notifier_address = options->notifier_address;
+    p.security = security;
+    p.state_dir = Str(options->state_dir);
+    p.rpc_timeout = Seconds(options->rpc_timeout_seconds, absl::Seconds(30));
+    auto push = updraft::device::PushHandler::Create(std::move(p));
+    if (!push.ok()) return push.status();
+    dev->push = *std::move(push);
+  }
+  *out = dev.release();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* updraft_last_error(void) { return t_last_error.c_str(); }
+
+void updraft_device_options_init(updraft_device_options_t* options) {
+  if (options == nullptr) return;
+  memset(options, 0, sizeof(*options));
+  options->struct_size = sizeof(*options);
+  options->check_interval_seconds = 86400;
+  options->check_jitter = 0.1;
+  options->retry_interval_seconds = 900;
+  options->rpc_timeout_seconds = 30;
+}
+
+updraft_status_t updraft_device_create(const updraft_device_options_t* options,
+                                       updraft_device_t** out) {
+  return Guard([&] { return Create(options, out); });
+}
+
+void updraft_device_destroy(updraft_device_t* device) {
+  if (device == nullptr) return;
+  try {
+    {
+      absl::MutexLock lock(&device->control_mu);
+      if (device->listener != nullptr) device->listener->Stop();
+      if (device->scheduler != nullptr) device->scheduler->Stop();
+    }
+    delete device;
+  } catch (...) {
+    // Nothing can be reported from here; the handle is gone either way.
+  }
+}
+
+updraft_status_t updraft_device_public_key(updraft_device_t* device, char* buffer, size_t size) {
+  return Guard([&]() -> absl::Status {
+    if (device == nullptr || buffer == nullptr) {
+      return absl::InvalidArgumentError("device and buffer are required");
+    }
+    std::string key = absl::WebSafeBase64Escape(device->client->public_key());
+    if (size < key.size() + 1) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the buffer needs ", key.size() + 1, " bytes, has ", size));
+    }
+    memcpy(buffer, key.c_str(), key.size() + 1);
+    return absl::OkStatus();
+  });
+}
+
+updraft_status_t updraft_device_run_active_upgrade(updraft_device_t* device, int* failed_offers) {
+  return Guard([&]() -> absl::Status {
+    if (device == nullptr) return absl::InvalidArgumentError("device is NULL");
+    absl::StatusOr<std::vector<UpdateOutcome>> outcomes = device->RunActiveUpgrade();
+    if (!outcomes.ok()) return outcomes.status();
+    int failed = 0;
+    for (const UpdateOutcome& o : *outcomes) {
+      if (!o.nothing_new && !o.success()) ++failed;
+    }
+    if (failed_offers != nullptr) *failed_offers = failed;
+    return absl::OkStatus();
+  });
+}
+
+updraft_status_t updraft_device_handle_sms(updraft_device_t* device, const uint8_t* payload,
+                                           size_t size) {
+  return Guard([&]() -> absl::Status {
+    if (device == nullptr) return absl::InvalidArgumentError("device is NULL");
+    if (payload == nullptr && size > 0) return absl::InvalidArgumentError("payload is NULL");
+    return device->HandlePush(
+        absl::string_view(reinterpret_cast<const char*>(payload), payload == nullptr ? 0 : size));
+  });
+}
+
+updraft_status_t updraft_device_handle_wap_push(updraft_device_t* device, const char* href_or_si) {
+  return Guard([&]() -> absl::Status {
+    if (device == nullptr) return absl::InvalidArgumentError("device is NULL");
+    if (href_or_si == nullptr) return absl::InvalidArgumentError("href_or_si is NULL");
+    absl::StatusOr<std::string> href = updraft::device::SiHref(href_or_si);
+    if (!href.ok()) return href.status();
+    absl::StatusOr<std::string> bytes = updraft::NotificationFromHref(*href);
+    if (!bytes.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("WAP Push SI rejected: ", bytes.status().message()));
+    }
+    return device->HandlePush(*bytes);
+  });
+}
+
+updraft_status_t updraft_device_start_ip_push(updraft_device_t* device) {
+  return Guard([&]() -> absl::Status {
+    if (device == nullptr) return absl::InvalidArgumentError("device is NULL");
+    if (device->push == nullptr) {
+      return absl::FailedPreconditionError("IP Push needs updraft_device_options.notifier_address");
+    }
+    absl::MutexLock lock(&device->control_mu);
+    if (device->listener != nullptr) return absl::OkStatus();
+    updraft::device::IpPushListener::Options o;
+    o.handler = device->push.get();
+    o.on_notification = [device](const updraft::NotificationFields& fields) {
+      device->Notify(fields, /*acked=*/true);
+      device->RunActiveUpgrade().IgnoreError();
+    };
+    auto listener = updraft::device::IpPushListener::Create(std::move(o));
+    if (!listener.ok()) return listener.status();
+    device->listener = *std::move(listener);
+    device->listener->Start();
+    return absl::OkStatus();
+  });
+}
+
+updraft_status_t updraft_device_stop_ip_push(updraft_device_t* device) {
+  return Guard([&]() -> absl::Status {
+    if (device == nullptr) return absl::InvalidArgumentError("device is NULL");
+    absl::MutexLock lock(&device->control_mu);
+    if (device->listener != nullptr) device->listener->Stop();
+    device->listener.reset();
+    return absl::OkStatus();
+  });
+}
+
+int updraft_device_ip_push_streams_opened(updraft_device_t* device) {
+  if (device == nullptr) return 0;
+  absl::MutexLock lock(&device->control_mu);
+  return device->listener == nullptr ? 0 : device->listener->streams_opened();
+}
+
+updraft_status_t updraft_device_start_scheduled_checks(updraft_device_t* device) {
+  return Guard([&]() -> absl::Status {
+    if (device == nullptr) return absl::InvalidArgumentError("device is NULL");
+    absl::MutexLock lock(&device->control_mu);
+    if (device->scheduler != nullptr) return absl::OkStatus();
+    updraft::device::PeriodicChecker::Options o;
+    o.interval = Seconds(device->callbacks.check_interval_seconds, absl::Hours(24));
+    o.jitter = device->callbacks.check_jitter;
+    o.retry_interval = Seconds(device->callbacks.retry_interval_seconds, absl::Minutes(15));
+    o.check = [device] { return device->RunActiveUpgrade().status(); };
+    auto scheduler = updraft::device::PeriodicChecker::Create(std::move(o));
+    if (!scheduler.ok()) return scheduler.status();
+    device->scheduler = *std::move(scheduler);
+    device->scheduler->Start();
+    return absl::OkStatus();
+  });
+}
+
+updraft_status_t updraft_device_stop_scheduled_checks(updraft_device_t* device) {
+  return Guard([&]() -> absl::Status {
+    if (device == nullptr) return absl::InvalidArgumentError("device is NULL");
+    absl::MutexLock lock(&device->control_mu);
+    if (device->scheduler != nullptr) device->scheduler->Stop();
+    device->scheduler.reset();
+    return absl::OkStatus();
+  });
+}
+
+updraft_status_t updraft_device_get_inventory(updraft_device_t* device,
+                                              updraft_component_t** components, size_t* count) {
+  return Guard([&]() -> absl::Status {
+    if (device == nullptr || components == nullptr || count == nullptr) {
+      return absl::InvalidArgumentError("device, components and count are required");
+    }
+    *components = nullptr;
+    *count = 0;
+    updraft::v1::DeviceLocalState state = device->client->LocalState();
+    const int n = state.deployed_size();
+    if (n == 0) return absl::OkStatus();
+    auto* out = static_cast<updraft_component_t*>(calloc(n, sizeof(updraft_component_t)));
+    if (out == nullptr) return absl::ResourceExhaustedError("out of memory");
+    for (int i = 0; i < n; ++i) {
+      const updraft::v1::InventoryComponent& c = state.deployed(i);
+      out[i].dc_id = strdup(c.dc_id().c_str());
+      out[i].release_id = strdup(c.release_id().c_str());
+      out[i].name = strdup(c.name().c_str());
+      out[i].version = strdup(c.version().c_str());
+      out[i].author = strdup(c.author().c_str());
+      out[i].active = c.state() == updraft::v1::INACTIVE ? 0 : 1;
+      if (!out[i].dc_id || !out[i].release_id || !out[i].name || !out[i].version ||
+          !out[i].author) {
+        updraft_inventory_free(out, n);
+        return absl::ResourceExhaustedError("out of memory");
+      }
+    }
+    *components = out;
+    *count = static_cast<size_t>(n);
+    return absl::OkStatus();
+  });
+}
+
+void updraft_inventory_free(updraft_component_t* components, size_t count) {
+  if (components == nullptr) return;
+  for (size_t i = 0; i < count; ++i) {
+    free(components[i].dc_id);
+    free(components[i].release_id);
+    free(components[i].name);
+    free(components[i].version);
+    free(components[i].author);
+  }
+  free(components);
+}
+
+}  // extern "C"

@@ -1,0 +1,440 @@
+#include "services/catalog/campaign_engine.h"
+
+#include <map>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "common/clock.h"
+#include "gtest/gtest.h"
+#include "services/catalog/campaign_fake_store.h"
+#include "services/catalog/fake_catalog_store.h"
+
+namespace updraft::catalog {
+namespace {
+
+class FakeAnnouncer : public Announcer {
+ public:
+  absl::StatusOr<v1::AnnounceResponse> Announce(const v1::AnnounceRequest& request) override {
+    if (!fail.ok()) return fail;
+    requests.push_back(request);
+    for (const auto& t : request.targets()) announced.push_back(t.device_id());
+    return v1::AnnounceResponse();
+  }
+  std::vector<std::string> TakeAnnounced() { return std::exchange(announced, {}); }
+  absl::Status fail;
+  std::vector<v1::AnnounceRequest> requests;
+  std::vector<std::string> announced;
+};
+
+class FakeGroups : public GroupStore {
+ public:
+  absl::StatusOr<int> AddMembers(const std::string& group, const std::vector<std::string>& ids,
+                                 absl::Time) override {
+    int n = 0;
+    for (const auto& id : ids) n += members[group].insert(id).second;
+    return n;
+  }
+  absl::StatusOr<int> RemoveMembers(const std::string& group,
+                                    const std::vector<std::string>& ids) override {
+    int n = 0;
+    for (const auto& id : ids) n += members[group].erase(id);
+    return n;
+  }
+  absl::StatusOr<std::vector<std::string>> ListMembers(const std::string& group,
+                                                       const std::string& after,
+                                                       int limit) override {
+    std::vector<std::string> out;
+    for (const auto& id : members[group]) {
+      if (id > after && static_cast<int>(out.size()) < limit) out.push_back(id);
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<std::string>> GroupsOf(const std::string&) override {
+    return std::vector<std::string>();
+  }
+  std::map<std::string, std::set<std::string>> members;
+};
+
+std::vector<std::string> Devices(int n, const std::string& prefix = "dev-") {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(1000 + i));
+  return out;
+}
+
+class CampaignEngineTest : public ::testing::Test {
+ protected:
+  // 2026-11-22 12:00 UTC.
+  CampaignEngineTest() : clock_(absl::FromUnixSeconds(1795348800)) {}
+
+  void SetUp() override {
+    v1::Package p;
+    p.set_package_id("pkg_1");
+    p.set_name("demo-app");
+    p.set_author("Acme");
+    ASSERT_TRUE(catalog_.CreatePackage(p, clock_.Now()).ok());
+    for (const char* id : {"rel_1", "rel_draft"}) {
+      v1::Release r;
+      r.set_release_id(id);
+      r.set_package_id("pkg_1");
+      r.set_version(std::string(id) == "rel_1" ? "2.0.0" : "3.0.0");
+      r.set_state(v1::DRAFT);
+      ASSERT_TRUE(catalog_.CreateRelease(r, clock_.Now()).ok());
+      store_.AddRelease(id);
+    }
+    ASSERT_TRUE(catalog_.PublishRelease("rel_1", nullptr, clock_.Now()).ok());
+    engine_ = MakeEngine(&announcer_);
+  }
+
+  std::unique_ptr<CampaignEngine> MakeEngine(Announcer* announcer) {
+    auto e = CampaignEngine::Create(
+        {.store = &store_,
+         .catalog = &catalog_,
+         .groups = &groups_,
+         .announcer = announcer,
+         .clock = &clock_,
+         .random =
+             [this] { return seed_ = seed_ * 6364136223846793005ULL + 1442695040888963407ULL; },
+         .announce_batch = 7});
+    EXPECT_TRUE(e.ok()) << e.status();
+    return *std::move(e);
+  }
+
+  v1::CampaignSpec Spec(const std::vector<std::string>& devices, std::vector<int> percents) {
+    v1::CampaignSpec s;
+    s.set_name("rollout");
+    s.set_release_id("rel_1");
+    for (const auto& d : devices) s.mutable_targets()->add_device_ids(d);
+    for (int p : percents) s.add_waves()->set_percent(p);
+    s.set_success_threshold(0.8);
+    s.set_error_threshold(0.2);
+    return s;
+  }
+
+  v1::Campaign Create(const v1::CampaignSpec& spec) {
+    v1::CreateCampaignRequest r;
+    *r.mutable_spec() = spec;
+    auto c = engine_->CreateCampaign(r, "key_ops");
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? *c : v1::Campaign();
+  }
+
+  v1::Campaign Get(const std::string& id) {
+    auto c = engine_->GetCampaign(id);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return *c;
+  }
+
+  void Tick() { ASSERT_TRUE(engine_->Tick().ok()); }
+
+  void ReportAll(const std::vector<std::string>& ids, v1::ResultCode code) {
+    for (const auto& id : ids) engine_->OnReport(id, "rel_1", code);
+  }
+
+  v1::CampaignActionRequest Action(const std::string& id) {
+    v1::CampaignActionRequest r;
+    r.set_campaign_id(id);
+    return r;
+  }
+
+  std::vector<v1::CampaignEventType> EventTypes(const std::string& id) {
+    std::vector<v1::CampaignEventType> out;
+    for (const auto& e : *engine_->Events(id, 0, 10000)) out.push_back(e.type());
+    return out;
+  }
+
+  FakeClock clock_;
+  uint64_t seed_ = 42;
+  FakeCatalogStore catalog_;
+  FakeCampaignStore store_;
+  FakeGroups groups_;
+  FakeAnnouncer announcer_;
+  std::unique_ptr<CampaignEngine> engine_;
+};
+
+TEST_F(CampaignEngineTest, CreateValidatesSpecAndRelease) {
+  v1::CreateCampaignRequest r;
+  *r.mutable_spec() = Spec(Devices(3), {50, 50});
+  r.mutable_spec()->set_release_id("rel_draft");
+  auto draft = engine_->CreateCampaign(r, "k");
+  EXPECT_EQ(draft.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(draft.status().message(), "PUBLISHED")) << draft.status();
+  r.mutable_spec()->set_release_id("rel_missing");
+  EXPECT_EQ(engine_->CreateCampaign(r, "k").status().code(), absl::StatusCode::kNotFound);
+  r.mutable_spec()->set_release_id("rel_1");
+  r.mutable_spec()->set_error_threshold(1.5);
+  auto bad = engine_->CreateCampaign(r, "k");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(bad.status().message(), "spec.error_threshold"));
+  EXPECT_EQ(engine_->GetCampaign("no such id!").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->GetCampaign("cmp_x").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(CampaignEngineTest, WavesAdvanceWhenEnoughInstalledAndComplete) {
+  v1::CampaignSpec spec = Spec(Devices(10), {20, 30, 50});
+  spec.add_channels(v1::CHANNEL_SMS);
+  v1::Campaign c = Create(spec);
+  EXPECT_EQ(c.state(), v1::CAMPAIGN_RUNNING);
+  EXPECT_EQ(c.software_name(), "demo-app 2.0.0");
+  Tick();
+  std::vector<std::string> wave1 = announcer_.TakeAnnounced();
+  ASSERT_EQ(wave1.size(), 2u);
+  ASSERT_FALSE(announcer_.requests.empty());
+  EXPECT_EQ(announcer_.requests[0].location(), "rel_1");
+  EXPECT_EQ(announcer_.requests[0].targets(0).channels(0), v1::CHANNEL_SMS);
+  v1::Campaign got = Get(c.campaign_id());
+  EXPECT_EQ(got.current_wave(), 1u);
+  EXPECT_EQ(got.waves(0).notified(), 2);
+  EXPECT_EQ(got.queued_devices(), 8);
+
+  Tick();  // Nothing installed yet: the wave holds.
+  EXPECT_TRUE(announcer_.TakeAnnounced().empty());
+  ReportAll(wave1, v1::SUCCESS);
+  Tick();
+  std::vector<std::string> wave2 = announcer_.TakeAnnounced();
+  EXPECT_EQ(wave2.size(), 3u);
+  ReportAll(wave2, v1::SUCCESS);
+  Tick();
+  std::vector<std::string> wave3 = announcer_.TakeAnnounced();
+  EXPECT_EQ(wave3.size(), 5u);  // The last wave takes the rest.
+  ReportAll(wave3, v1::SUCCESS);
+  Tick();
+  got = Get(c.campaign_id());
+  EXPECT_EQ(got.state(), v1::CAMPAIGN_COMPLETED);
+  EXPECT_EQ(got.waves(2).installed(), 5);
+  std::vector<v1::CampaignEventType> types = EventTypes(c.campaign_id());
+  EXPECT_EQ(types.front(), v1::CAMPAIGN_EVENT_CREATED);
+  EXPECT_EQ(types.back(), v1::CAMPAIGN_EVENT_COMPLETED);
+  EXPECT_EQ(std::count(types.begin(), types.end(), v1::CAMPAIGN_EVENT_DEVICE_NOTIFIED), 10);
+  EXPECT_EQ(std::count(types.begin(), types.end(), v1::CAMPAIGN_EVENT_DEVICE_INSTALLED), 10);
+}
+
+TEST_F(CampaignEngineTest, ErrorThresholdPausesAndResumeRetriesFailedDevices) {
+  v1::Campaign c = Create(Spec(Devices(10), {50, 50}));
+  Tick();
+  std::vector<std::string> wave1 = announcer_.TakeAnnounced();
+  ASSERT_EQ(wave1.size(), 5u);
+  engine_->OnReport(wave1[0], "rel_1", v1::INSTALL_FAILED);
+  ReportAll({wave1.begin() + 1, wave1.end() - 1}, v1::SUCCESS);
+  Tick();
+  v1::Campaign got = Get(c.campaign_id());
+  ASSERT_EQ(got.state(), v1::CAMPAIGN_PAUSED);
+  EXPECT_TRUE(absl::StrContains(got.state_reason(), "1 of 5 devices failed")) << got.state_reason();
+  EXPECT_EQ(store_.GetDevice(c.campaign_id(), wave1[0]).last_result, v1::INSTALL_FAILED);
+  Tick();
+  EXPECT_TRUE(announcer_.TakeAnnounced().empty());
+  EXPECT_EQ(engine_->Pause(Action(c.campaign_id()), "k").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  auto resumed = engine_->Resume(Action(c.campaign_id()), "key_ops");
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->state(), v1::CAMPAIGN_RUNNING);
+  EXPECT_EQ(resumed->waves(0).pending(), 1);
+  EXPECT_EQ(engine_->Resume(Action(c.campaign_id()), "k").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  Tick();
+  EXPECT_EQ(announcer_.TakeAnnounced(), std::vector<std::string>{wave1[0]});
+  EXPECT_EQ(store_.GetDevice(c.campaign_id(), wave1[0]).attempts, 1);
+  ReportAll({wave1[0], wave1[4]}, v1::SUCCESS);
+  Tick();
+  EXPECT_EQ(announcer_.TakeAnnounced().size(), 5u);
+  EXPECT_EQ(Get(c.campaign_id()).current_wave(), 2u);
+}
+
+TEST_F(CampaignEngineTest, PauseAndCancelStopAnnouncements) {
+  v1::Campaign c = Create(Spec(Devices(4), {50, 50}));
+  auto paused = engine_->Pause(Action(c.campaign_id()), "key_ops");
+  ASSERT_TRUE(paused.ok());
+  EXPECT_EQ(paused->state_reason(), "paused by key_ops");
+  Tick();
+  EXPECT_TRUE(announcer_.TakeAnnounced().empty());
+  ASSERT_TRUE(engine_->Resume(Action(c.campaign_id()), "key_ops").ok());
+  Tick();
+  std::vector<std::string> wave1 = announcer_.TakeAnnounced();
+  EXPECT_EQ(wave1.size(), 2u);
+  v1::CampaignActionRequest cancel = Action(c.campaign_id());
+  cancel.set_reason("bad build");
+  auto cancelled = engine_->Cancel(cancel, "key_ops");
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->state(), v1::CAMPAIGN_CANCELLED);
+  EXPECT_EQ(cancelled->state_reason(), "cancelled by key_ops: bad build");
+  ReportAll(wave1, v1::SUCCESS);  // Ignored: the campaign is over.
+  Tick();
+  EXPECT_TRUE(announcer_.TakeAnnounced().empty());
+  EXPECT_EQ(Get(c.campaign_id()).waves(0).installed(), 0);
+  EXPECT_EQ(engine_->Cancel(Action(c.campaign_id()), "k").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(engine_->Pause(Action("cmp_unknown"), "k").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(CampaignEngineTest, QuietHoursFollowTheDeviceTimeZone) {
+  v1::CampaignSpec spec = Spec({"tokyo", "paris"}, {100});
+  spec.mutable_quiet_hours()->set_start_minute(22 * 60);
+  spec.mutable_quiet_hours()->set_end_minute(7 * 60);
+  spec.mutable_quiet_hours()->set_default_time_zone("Europe/Paris");
+  v1::DeviceAttributes tokyo;
+  tokyo.set_time_zone("Asia/Tokyo");
+  engine_->OnCheck("tokyo", tokyo, {});
+  clock_.Advance(absl::Hours(1));  // 13:00 UTC: 22:00 in Tokyo, 14:00 in Paris.
+  Create(spec);
+  Tick();
+  EXPECT_EQ(announcer_.TakeAnnounced(), std::vector<std::string>{"paris"});
+  clock_.Advance(absl::Hours(8));  // 06:00 in Tokyo: still quiet.
+  Tick();
+  EXPECT_TRUE(announcer_.TakeAnnounced().empty());
+  clock_.Advance(absl::Hours(1));  // 07:00 in Tokyo.
+  Tick();
+  EXPECT_EQ(announcer_.TakeAnnounced(), std::vector<std::string>{"tokyo"});
+}
+
+TEST_F(CampaignEngineTest, JitterSpreadsAWaveAndBatchesAnnouncements) {
+  v1::CampaignSpec spec = Spec(Devices(50), {100});
+  spec.set_jitter_seconds(100);
+  Create(spec);
+  Tick();
+  EXPECT_TRUE(announcer_.TakeAnnounced().empty());
+  clock_.Advance(absl::Seconds(50));
+  Tick();
+  size_t first = announcer_.TakeAnnounced().size();
+  EXPECT_GT(first, 0u);
+  EXPECT_LT(first, 50u);
+  for (const auto& r : announcer_.requests) EXPECT_LE(r.targets_size(), 7);
+  clock_.Advance(absl::Seconds(50));
+  Tick();
+  EXPECT_EQ(first + announcer_.TakeAnnounced().size(), 50u);
+}
+
+TEST_F(CampaignEngineTest, DevicesJoiningATargetGroupAreIncluded) {
+  groups_.members["beta"] = {"a", "b"};
+  v1::CampaignSpec spec = Spec({}, {100});
+  spec.mutable_targets()->add_groups("beta");
+  v1::Campaign c = Create(spec);
+  Tick();
+  EXPECT_EQ(announcer_.TakeAnnounced().size(), 2u);
+  groups_.members["beta"].insert("c");
+  Tick();  // Not looked up again before resolve_interval.
+  EXPECT_TRUE(announcer_.TakeAnnounced().empty());
+  clock_.Advance(absl::Minutes(1));
+  Tick();
+  EXPECT_EQ(announcer_.TakeAnnounced(), std::vector<std::string>{"c"});
+  EXPECT_EQ(Get(c.campaign_id()).waves(0).devices(), 3);
+}
+
+TEST_F(CampaignEngineTest, FailedDevicesAreRetriedAfterTheDelayUpToTheLimit) {
+  v1::CampaignSpec spec = Spec({"x", "y"}, {100});
+  spec.set_error_threshold(1.0);
+  spec.set_max_retries(1);
+  spec.set_retry_delay_seconds(60);
+  v1::Campaign c = Create(spec);
+  Tick();
+  announcer_.TakeAnnounced();
+  engine_->OnReport("x", "rel_1", v1::DOWNLOAD_FAILED);
+  Tick();
+  EXPECT_TRUE(announcer_.TakeAnnounced().empty());
+  clock_.Advance(absl::Seconds(60));
+  Tick();
+  EXPECT_EQ(announcer_.TakeAnnounced(), std::vector<std::string>{"x"});
+  engine_->OnReport("x", "rel_1", v1::DOWNLOAD_FAILED);
+  clock_.Advance(absl::Minutes(10));
+  Tick();
+  EXPECT_TRUE(announcer_.TakeAnnounced().empty());
+  EXPECT_EQ(Get(c.campaign_id()).waves(0).failed(), 1);
+}
+
+TEST_F(CampaignEngineTest, ACampaignLockedByAnotherReplicaIsSkipped) {
+  v1::Campaign c = Create(Spec({"x"}, {100}));
+  store_.Lock(c.campaign_id());
+  Tick();
+  EXPECT_TRUE(announcer_.TakeAnnounced().empty());
+  store_.Unlock(c.campaign_id());
+  Tick();
+  EXPECT_EQ(announcer_.TakeAnnounced().size(), 1u);
+}
+
+TEST_F(CampaignEngineTest, AFailedAnnouncementIsTriedAgain) {
+  v1::Campaign c = Create(Spec({"x"}, {100}));
+  announcer_.fail = absl::UnavailableError("notifier down");
+  Tick();
+  EXPECT_EQ(Get(c.campaign_id()).waves(0).pending(), 1);
+  announcer_.fail = absl::OkStatus();
+  Tick();
+  EXPECT_EQ(announcer_.TakeAnnounced().size(), 1u);
+}
+
+TEST_F(CampaignEngineTest, ChecksRecordAttributesWhenChangedAndDownloads) {
+  v1::Campaign c = Create(Spec({"x"}, {100}));
+  Tick();
+  v1::DeviceAttributes a;
+  a.set_model("M1");
+  engine_->OnCheck("x", a, {});
+  engine_->OnCheck("x", a, {});
+  EXPECT_EQ(store_.attribute_writes(), 1);
+  a.set_os_version("14");
+  engine_->OnCheck("x", a, {"rel_other", "rel_1"});
+  EXPECT_EQ(store_.attribute_writes(), 2);
+  EXPECT_EQ(Get(c.campaign_id()).waves(0).downloading(), 1);
+  engine_->OnReport("x", "rel_1", v1::SUCCESS);
+  EXPECT_EQ(Get(c.campaign_id()).waves(0).installed(), 1);
+}
+
+TEST_F(CampaignEngineTest, ChecksOfferingNoCampaignReleaseWriteNothing) {
+  Create(Spec({"x"}, {100}));
+  Tick();
+  const int before = store_.outcome_calls();
+  engine_->OnCheck("x", v1::DeviceAttributes(), {"rel_other"});
+  EXPECT_EQ(store_.outcome_calls(), before);
+  engine_->OnCheck("x", v1::DeviceAttributes(), {"rel_other", "rel_1"});
+  EXPECT_EQ(store_.outcome_calls(), before + 1);
+}
+
+TEST_F(CampaignEngineTest, AttributeFilterSelectsKnownDevices) {
+  auto check = [&](const std::string& id, const std::string& model, const std::string& os) {
+    v1::DeviceAttributes a;
+    a.set_model(model);
+    a.set_os_version(os);
+    engine_->OnCheck(id, a, {});
+  };
+  check("a", "M1", "13.1");
+  check("b", "M1", "12");
+  check("c", "M2", "14");
+  v1::CampaignSpec spec = Spec({}, {100});
+  spec.mutable_targets()->mutable_filter()->add_models("M1");
+  spec.mutable_targets()->mutable_filter()->set_min_os_version("13");
+  Create(spec);
+  Tick();
+  EXPECT_EQ(announcer_.TakeAnnounced(), std::vector<std::string>{"a"});
+}
+
+TEST_F(CampaignEngineTest, DevicesInstallingBeforeTheirWaveAreCountedNotAnnounced) {
+  v1::Campaign c = Create(Spec({"early", "late"}, {100}));
+  EXPECT_EQ(c.queued_devices(), 2);  // Targets are resolved at creation.
+  engine_->OnReport("early", "rel_1", v1::SUCCESS);
+  Tick();
+  EXPECT_EQ(announcer_.TakeAnnounced(), std::vector<std::string>{"late"});
+  v1::Campaign got = Get(c.campaign_id());
+  EXPECT_EQ(got.installed_outside_waves(), 1);
+  EXPECT_EQ(got.waves(0).devices(), 1);
+}
+
+TEST_F(CampaignEngineTest, ExpiresAfterItsTimeToLive) {
+  v1::CampaignSpec spec = Spec({"x"}, {100});
+  spec.set_ttl_seconds(3600);
+  v1::Campaign c = Create(spec);
+  Tick();
+  clock_.Advance(absl::Hours(1));
+  Tick();
+  EXPECT_EQ(Get(c.campaign_id()).state(), v1::CAMPAIGN_EXPIRED);
+  EXPECT_EQ(announcer_.requests.at(0).ttl_seconds(), 3600);
+}
+
+TEST_F(CampaignEngineTest, WithoutAnAnnouncerNothingIsDriven) {
+  auto passive = MakeEngine(nullptr);
+  v1::Campaign c = Create(Spec({"x"}, {100}));
+  ASSERT_TRUE(passive->Tick().ok());
+  EXPECT_EQ(passive->TickCampaign(c.campaign_id()).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Get(c.campaign_id()).current_wave(), 0u);
+}
+
+}  // namespace
+}  // namespace updraft::catalog

@@ -1,0 +1,59 @@
+#ifndef UPDRAFT_SERVICES_CATALOG_PG_CAMPAIGN_STORE_H_
+#define UPDRAFT_SERVICES_CATALOG_PG_CAMPAIGN_STORE_H_
+
+#include <string>
+#include <vector>
+
+#include "common/pg_pool.h"
+#include "services/catalog/campaign_store.h"
+#include "services/catalog/campaign_webhooks.h"
+
+namespace updraft::catalog {
+
+// CampaignStore and WebhookStore over the PostgreSQL tables of migration
+// 0005_campaigns.sql. WithCampaign locks the campaign's row (FOR UPDATE, or
+// FOR UPDATE SKIP LOCKED when not waiting) for the transaction.
+class PgCampaignStore : public CampaignStore, public WebhookStore {
+ public:
+  explicit PgCampaignStore(PgPool* pool) : pool_(pool) {}
+
+  absl::Status Create(const v1::Campaign& campaign, const v1::CampaignEvent& created,
+                      absl::Time now) override;
+  absl::StatusOr<v1::Campaign> Get(const std::string& campaign_id) override;
+  absl::StatusOr<CampaignCounts> Counts(const std::string& campaign_id) override;
+  absl::StatusOr<std::vector<v1::Campaign>> List(const std::string& after, int limit) override;
+  absl::StatusOr<std::vector<std::string>> Running() override;
+  absl::StatusOr<std::vector<std::string>> ActiveReleases() override;
+  absl::StatusOr<bool> WithCampaign(const std::string& campaign_id, bool wait,
+                                    const std::function<absl::Status(CampaignTxn&)>& fn) override;
+  absl::StatusOr<OutcomeResult> RecordOutcome(const std::string& device_id,
+                                              const std::vector<std::string>& release_ids,
+                                              const std::vector<v1::CampaignDeviceState>& from,
+                                              v1::CampaignDeviceState to,
+                                              v1::CampaignEventType type, v1::ResultCode result,
+                                              absl::Time now) override;
+  absl::StatusOr<std::vector<v1::CampaignEvent>> Events(const std::string& campaign_id,
+                                                        int64_t after_event_id, int limit,
+                                                        int64_t* settled_through) override;
+  absl::Status PutAttributes(const std::string& device_id, const v1::DeviceAttributes& attributes,
+                             absl::Time now) override;
+  absl::StatusOr<std::vector<DeviceAttributeRow>> MatchAttributes(
+      const std::vector<std::string>& models, const std::vector<std::string>& carriers,
+      const std::string& after, int limit) override;
+
+  absl::Status CreateWebhook(const v1::Webhook& webhook, const std::string& secret) override;
+  absl::StatusOr<std::vector<v1::Webhook>> ListWebhooks() override;
+  absl::Status DeleteWebhook(const std::string& webhook_id) override;
+  absl::StatusOr<std::vector<WebhookDelivery>> ClaimDeliveries(absl::Time now,
+                                                               absl::Time lease_until,
+                                                               int limit) override;
+  absl::Status FinishDelivery(int64_t delivery_id, bool delivered, bool give_up, absl::Time next_at,
+                              const std::string& error, absl::Time now) override;
+
+ private:
+  PgPool* pool_;
+};
+
+}  // namespace updraft::catalog
+
+#endif  // UPDRAFT_SERVICES_CATALOG_PG_CAMPAIGN_STORE_H_
