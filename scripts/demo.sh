@@ -93,6 +93,7 @@ fi
 SIM=("$BIN/tools/device_sim/device_sim" --device_id=phone-0001 --key_file="$DEMO/keys/phone-0001.key"
      --auth_address=$AUTH --catalog_address=$CATALOG --state_dir="$DEMO/device-state"
      --install_dir="$DEMO/handset" --consent=yes --model=Pixel-9 --os_version=15.0.0 --carrier=DemoTel
+     --time_zone=Europe/Paris
      --tls_ca="$TLS/ca.pem" --tls_cert="$TLS/device.pem" --tls_key="$TLS/device.key"
      --publisher_keys_file="$DEMO/keys/publishers.pub")
 

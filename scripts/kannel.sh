@@ -7,16 +7,22 @@
 #   scripts/kannel.sh start   start (or reuse) it; prints the test env lines
 #   scripts/kannel.sh stop    stop what `start` started
 #   scripts/kannel.sh env     print UPDRAFT_TEST_KANNEL_* lines for a running one
-#   scripts/kannel.sh status  exit 0 when one answers on the admin port
+#   scripts/kannel.sh status  exit 0 when this checkout's Kannel is running
 # Ports (UPDRAFT_KANNEL_PORT_BASE, default 13100): +0 admin, +1 smsbox,
-# +2 wapbox, +10 fake SMSC, +13 sendsms, +80 PPG. State: $RUN_DIR/kannel.
+# +2 wapbox, +10 fake SMSC, +13 sendsms, +80 PPG. When another checkout's
+# Kannel holds them, the next free base (13200, 13300, ...) is taken and
+# remembered in $RUN_DIR/kannel/port-base. State: $RUN_DIR/kannel.
 set -euo pipefail
 ROOT="${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 RUN_DIR="${RUN_DIR:-$ROOT/.run}"
 K="$RUN_DIR/kannel"
-BASE="${UPDRAFT_KANNEL_PORT_BASE:-13100}"
-ADMIN=$BASE SMSBOX=$((BASE + 1)) WAPBOX=$((BASE + 2)) FAKE=$((BASE + 10))
-SENDSMS=$((BASE + 13)) PPG=$((BASE + 80))
+BASE="${UPDRAFT_KANNEL_PORT_BASE:-}"
+[ -n "$BASE" ] || BASE="$(cat "$K/port-base" 2>/dev/null || echo 13100)"
+set_ports() {
+  ADMIN=$BASE SMSBOX=$((BASE + 1)) WAPBOX=$((BASE + 2)) FAKE=$((BASE + 10))
+  SENDSMS=$((BASE + 13)) PPG=$((BASE + 80))
+}
+set_ports
 USER_NAME=updraft PASSWORD=updraft-test
 FAKESMSC=/usr/lib/kannel/test/fakesmsc
 
@@ -38,8 +44,30 @@ print_env() {
   echo "UPDRAFT_TEST_FAKESMSC_LOG=$K/fakesmsc.out"
 }
 
+# This checkout's bearerbox is alive and answers on its admin port.
 running() {
-  curl -sf "http://127.0.0.1:$ADMIN/status.txt?password=$PASSWORD" >/dev/null 2>&1
+  [ -s "$K/bearerbox.pid" ] && kill -0 "$(cat "$K/bearerbox.pid")" 2>/dev/null &&
+    curl -sf "http://127.0.0.1:$ADMIN/status.txt?password=$PASSWORD" >/dev/null 2>&1
+}
+
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Moves BASE past ports another program (e.g. another checkout's Kannel) holds.
+pick_free_base() {
+  local b p taken
+  for b in $(seq "$BASE" 100 $((BASE + 1000))); do
+    taken=0
+    for p in $b $((b + 1)) $((b + 2)) $((b + 10)) $((b + 13)) $((b + 80)); do
+      if port_taken "$p"; then taken=1; break; fi
+    done
+    if [ "$taken" -eq 0 ]; then
+      BASE=$b
+      set_ports
+      return 0
+    fi
+  done
+  echo "kannel: no free port base from $BASE" >&2
+  exit 1
 }
 
 wait_port() {  # host:port, what
@@ -125,6 +153,8 @@ start() {
     exit 1
   }
   mkdir -p "$K/store"
+  pick_free_base
+  echo "$BASE" >"$K/port-base"
   rm -f "$K"/store/* "$K"/*.log "$K/fakesmsc.out"
   write_config
   touch "$K/fakesmsc.out"

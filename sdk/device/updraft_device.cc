@@ -273,6 +273,7 @@ absl::Status Create(const updraft_device_options_t* options, updraft_device_t** 
   o.attributes.set_model(Str(options->model));
   o.attributes.set_os_version(Str(options->os_version));
   o.attributes.set_carrier(Str(options->carrier));
+  o.attributes.set_time_zone(Str(options->time_zone));
   o.rpc_timeout = Seconds(options->rpc_timeout_seconds, absl::Seconds(30));
   if (!Str(options->publisher_keys_file).empty()) {
     absl::StatusOr<std::vector<std::string>> publishers =

@@ -198,6 +198,9 @@ typedef struct updraft_device_options {
    * it is refused with 1407 before consent_fn is asked. NULL/"": unsigned
    * releases are accepted. */
   const char* publisher_keys_file;
+  /* IANA time zone of the device, e.g. "Asia/Tokyo" (optional): campaigns
+   * keep their quiet hours in the device's local time. */
+  const char* time_zone;
 } updraft_device_options_t;
 
 void updraft_device_options_init(updraft_device_options_t* options);

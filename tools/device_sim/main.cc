@@ -42,6 +42,8 @@ ABSL_FLAG(std::string, consent, "yes", "The user's answer to every offer: yes or
 ABSL_FLAG(std::string, model, "sim-phone", "Device model attribute.");
 ABSL_FLAG(std::string, os_version, "1.0", "Device OS version attribute.");
 ABSL_FLAG(std::string, carrier, "", "Device carrier attribute.");
+ABSL_FLAG(std::string, time_zone, "",
+          "IANA time zone of the device (e.g. Europe/Paris), for campaign quiet hours.");
 ABSL_FLAG(std::string, tls_ca, "",
           "PEM CA bundle verifying the servers (TLS); required unless --plaintext.");
 ABSL_FLAG(std::string, tls_cert, "",
@@ -152,6 +154,7 @@ int Run() {
   options.attributes.set_model(absl::GetFlag(FLAGS_model));
   options.attributes.set_os_version(absl::GetFlag(FLAGS_os_version));
   options.attributes.set_carrier(absl::GetFlag(FLAGS_carrier));
+  options.attributes.set_time_zone(absl::GetFlag(FLAGS_time_zone));
   options.consent = [&](const v1::Offer& offer) {
     bool yes = consent == "yes";
     printer.OnConsent(offer, yes);
