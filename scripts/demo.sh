@@ -164,6 +164,15 @@ step "Device: next check carries the operation; it deactivates DC_2 and reports 
 step "The device's SCOMO management tree as OMA DM node paths"
 "${PUBLISHER[@]}" scomo-tree --device_id=phone-0001
 
+step "IP Push: the device holds its stream; 1.2.0 is published and a campaign announces it"
+"${SIM[@]}" --notifier_address=$NOTIFIER --wait_for_push=90s &
+PUSHED_SIM=$!
+publish 1.2.0 "$PKG"
+"${PUBLISHER[@]}" campaign-create --name=demo-app-1.2.0 --release_id="$LAST_RELEASE" \
+  --device_id=phone-0001 --wave=100% --channel=ip_push --jitter=0s
+wait "$PUSHED_SIM" || die "the device did not install 1.2.0 after the IP Push announcement"
+"${PUBLISHER[@]}" campaign-list
+
 step "Audit trail: who changed what, when (newest first)"
 "${ADMIN[@]}" audit --limit=6
 

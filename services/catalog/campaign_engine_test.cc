@@ -138,7 +138,10 @@ class CampaignEngineTest : public ::testing::Test {
 
   std::vector<v1::CampaignEventType> EventTypes(const std::string& id) {
     std::vector<v1::CampaignEventType> out;
-    for (const auto& e : *engine_->Events(id, 0, 10000)) out.push_back(e.type());
+    auto events = engine_->Events(id, 0, 10000);  // outlives the loop
+    EXPECT_TRUE(events.ok()) << events.status();
+    if (!events.ok()) return out;
+    for (const auto& e : *events) out.push_back(e.type());
     return out;
   }
 

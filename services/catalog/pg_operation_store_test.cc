@@ -189,7 +189,9 @@ TEST_F(PgOperationStoreTest, ConcurrentReportsFromOneDeviceAreEachRecordedOnce) 
   EXPECT_EQ(errors.load(), 0);
   EXPECT_EQ(fresh.load(), 8);
   EXPECT_EQ(duplicates.load(), 24);
-  for (const Op& op : *ops_->List("dev-1", 100)) EXPECT_EQ(op.state(), Op::SUCCEEDED);
+  auto listed = ops_->List("dev-1", 100);  // outlives the loop
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  for (const Op& op : *listed) EXPECT_EQ(op.state(), Op::SUCCEEDED);
   EXPECT_TRUE(ops_->TakePending("dev-1", kNow)->empty());
   EXPECT_EQ(catalog_->GetDeviceState("dev-1", 100)->history_size(), 8);
 }

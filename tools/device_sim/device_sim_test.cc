@@ -12,10 +12,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/clock.h"
+#include "common/crypto.h"
+#include "common/notification_format.h"
 #include "common/tls.h"
 #include "common/tls_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sdk/device/fake_notifier.h"
 #include "sdk/device/fake_services.h"
 #include "sdk/device/test_util.h"
 #include "tools/device_sim/progress_printer.h"
@@ -68,6 +71,7 @@ class DeviceSimTest : public ::testing::Test {
     builder.RegisterService(&auth_);
     builder.RegisterService(&catalog_);
     builder.RegisterService(&download_);
+    builder.RegisterService(&notifier_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     ASSERT_GT(port_, 0);
@@ -106,6 +110,8 @@ class DeviceSimTest : public ::testing::Test {
   device::testutil::FakeAuthService auth_{&clock_, absl::Minutes(15)};
   device::testutil::FakeCatalogService catalog_{&auth_};
   device::testutil::FakeDownloadService download_{&auth_};
+  device::testutil::FakeNotifierService notifier_{&auth_};
+  Ed25519KeyPair notification_key_ = *Ed25519KeyPair::Generate();
   std::optional<TestCertificates> certs_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
@@ -202,6 +208,41 @@ TEST_F(DeviceSimTest, TlsNeedsTheCaAndTheDeviceCertificate) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("/no/such/ca.pem"));
   EXPECT_EQ(catalog_.checks().size(), 0u);
+}
+
+// A signed IP Push notification for demo-app, valid for an hour from now.
+v1::Notification Announcement(char id_byte, const Ed25519KeyPair& key) {
+  NotificationFields f;
+  f.id = std::string(kNotificationIdSize, id_byte);
+  f.server_address = "catalog.example:7402";
+  f.software_name = "demo-app";
+  f.location = "r_1";
+  f.timestamp_unix = absl::ToUnixSeconds(absl::Now());
+  f.expires_at_unix = f.timestamp_unix + 3600;
+  v1::Notification n;
+  n.set_notification_id(NotificationIdHex(f.id));
+  n.set_signed_(*EncodeNotification(f, key));
+  return n;
+}
+
+TEST_F(DeviceSimTest, WaitForPushInstallsWhatTheAnnouncementLeadsTo) {
+  notifier_.SetKeys({notification_key_.public_key()});
+  notifier_.AddStream({Announcement('a', notification_key_)});
+  RunResult r = Sim(absl::StrCat("--notifier_address=127.0.0.1:", port_, " --wait_for_push=30s"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, ::testing::HasSubstr("IP Push: announcement of demo-app"));
+  EXPECT_THAT(r.output, ::testing::HasSubstr("result 1200"));
+  EXPECT_THAT(notifier_.acks(), ::testing::ElementsAre(NotificationIdHex(std::string(8, 'a'))));
+}
+
+TEST_F(DeviceSimTest, WaitForPushRefusesAForgedAnnouncementAndTimesOut) {
+  notifier_.SetKeys({notification_key_.public_key()});
+  notifier_.AddStream({Announcement('f', *Ed25519KeyPair::Generate())});
+  RunResult r = Sim(absl::StrCat("--notifier_address=127.0.0.1:", port_, " --wait_for_push=2s"));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_THAT(r.output, ::testing::HasSubstr("notification refused"));
+  EXPECT_THAT(r.output, ::testing::Not(::testing::HasSubstr("result 1200")));
+  EXPECT_TRUE(notifier_.acks().empty());
 }
 
 }  // namespace

@@ -7,12 +7,18 @@
 //       --tls_ca=.run/tls/ca.pem [--tls_cert=device.pem --tls_key=device.key]
 //   (or --plaintext instead of --tls_ca against plaintext dev servers)
 //   device_sim --key_file=/tmp/phone-0001.key --print_public_key
+//   device_sim ... --wait_for_push=60s [--notifier_address=127.0.0.1:7404]
+//       holds the IP Push stream and runs the flow each announcement
+//       triggers, until one finds something to install, instead of checking
+//       at once
 //
 // Exit code: 0 success or nothing new, 1 a failed (or declined) update,
-// 2 bad flags, unreachable services or a result that could not be reported.
+// 2 bad flags, unreachable services or a result that could not be reported,
+// 3 no announcement within --wait_for_push.
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -22,10 +28,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "common/flags.h"
 #include "common/release_metadata.h"
 #include "sdk/device/client.h"
 #include "sdk/device/file_key_store.h"
+#include "sdk/device/ip_push_listener.h"
+#include "sdk/device/push_handler.h"
 #include "tools/device_sim/progress_printer.h"
 #include "tools/fleet_sim/sim_device.h"
 
@@ -55,6 +65,13 @@ ABSL_FLAG(bool, plaintext, false, "Talk to plaintext development servers (no TLS
 ABSL_FLAG(std::string, publisher_keys_file, "",
           "Publisher public keys the device trusts (one base64url key per line): every offer "
           "must then carry release metadata signed by one of them. Empty: unsigned releases.");
+ABSL_FLAG(std::string, notifier_address, "127.0.0.1:7404",
+          "Notifier address, for --wait_for_push (IP Push stream and acknowledgements).");
+ABSL_FLAG(absl::Duration, wait_for_push, absl::ZeroDuration(),
+          "Instead of checking at once, hold the IP Push stream and wait this long for an "
+          "announcement that leads to an update: verify and acknowledge each, run the flow it "
+          "triggers, and exit after the first that found something (exit code 3 when none "
+          "did). 0: active upgrade at once.");
 ABSL_FLAG(bool, print_public_key, false,
           "Print the base64url raw public key (generating the key if needed) and exit.");
 
@@ -97,6 +114,70 @@ bool FlagsValid(int argc, char** argv) {
     return false;
   }
   return true;
+}
+
+constexpr int kNoNotification = 3;
+
+// The exit code for the outcomes of one flow.
+int ExitCode(const std::vector<device::UpdateOutcome>& outcomes) {
+  int code = kOk;
+  for (const device::UpdateOutcome& o : outcomes) {
+    if (o.nothing_new) continue;
+    if (!o.success()) code = kUpdateFailed;
+    if (!o.reported && code == kOk) code = kUsageOrConnection;
+  }
+  return code;
+}
+
+// Holds the IP Push stream until an accepted notification (verified,
+// acknowledged) triggers a flow that finds something new, or `wait` passes.
+int WaitForPush(device::Client& client, const device::ChannelSecurity& security,
+                absl::Duration wait, ProgressPrinter& printer) {
+  device::PushHandler::Options p;
+  p.client = &client;
+  p.notifier_address = absl::GetFlag(FLAGS_notifier_address);
+  p.security = security;
+  p.state_dir = absl::GetFlag(FLAGS_state_dir);
+  auto handler = device::PushHandler::Create(std::move(p));
+  if (!handler.ok()) return Fail(std::string(handler.status().message()));
+  absl::Notification done;
+  int code = kOk;
+  device::IpPushListener::Options o;
+  o.handler = handler->get();
+  o.on_notification = [&](const NotificationFields& n) {
+    if (done.HasBeenNotified()) return;
+    printer.Line(absl::StrCat("IP Push: announcement of ", n.software_name, " (",
+                              NotificationIdHex(n.id), ") verified and acknowledged"));
+    auto outcomes = (*handler)->RunActiveUpgrade();
+    if (!outcomes.ok()) {
+      printer.Line(absl::StrCat("error: ", outcomes.status().message()));
+      code = kUsageOrConnection;
+    } else {
+      // An older announcement (redelivered because it was never
+      // acknowledged) may find nothing new: keep waiting for one that does.
+      const bool nothing_new = std::all_of(outcomes->begin(), outcomes->end(),
+                                           [](const auto& o) { return o.nothing_new; });
+      if (nothing_new) return;
+      code = ExitCode(*outcomes);
+    }
+    done.Notify();
+  };
+  o.on_rejected = [&](const absl::Status& s) {
+    printer.Line(absl::StrCat("IP Push: notification refused: ", s.message()));
+  };
+  auto listener = device::IpPushListener::Create(std::move(o));
+  if (!listener.ok()) return Fail(std::string(listener.status().message()));
+  printer.Line(absl::StrCat("holding the IP Push stream to ", absl::GetFlag(FLAGS_notifier_address),
+                            "; waiting up to ", absl::FormatDuration(wait),
+                            " for an announcement"));
+  (*listener)->Start();
+  const bool got = done.WaitForNotificationWithTimeout(wait);
+  (*listener)->Stop();
+  if (!got) {
+    printer.Line(absl::StrCat("no announcement within ", absl::FormatDuration(wait)));
+    return kNoNotification;
+  }
+  return code;
 }
 
 int Run() {
@@ -143,6 +224,7 @@ int Run() {
   options.install_dir = absl::GetFlag(FLAGS_install_dir);
   options.auth_address = absl::GetFlag(FLAGS_auth_address);
   options.catalog_address = absl::GetFlag(FLAGS_catalog_address);
+  const device::ChannelSecurity push_security = security;
   options.security = std::move(security);
   if (!absl::GetFlag(FLAGS_publisher_keys_file).empty()) {
     absl::StatusOr<std::vector<std::string>> publishers =
@@ -165,6 +247,10 @@ int Run() {
 
   auto sim = fleet_sim::SimDevice::Create(std::move(options));
   if (!sim.ok()) return Fail(std::string(sim.status().message()));
+  const absl::Duration wait_for_push = absl::GetFlag(FLAGS_wait_for_push);
+  if (wait_for_push > absl::ZeroDuration()) {
+    return WaitForPush((*sim)->client(), push_security, wait_for_push, printer);
+  }
   auto outcomes = (*sim)->client().RunActiveUpgrade();
   if (!outcomes.ok()) {
     std::string hint;
@@ -177,13 +263,7 @@ int Run() {
     printer.Line(absl::StrCat("error: ", outcomes.status().message(), hint));
     return kUsageOrConnection;
   }
-  int code = kOk;
-  for (const device::UpdateOutcome& o : *outcomes) {
-    if (o.nothing_new) continue;
-    if (!o.success()) code = kUpdateFailed;
-    if (!o.reported && code == kOk) code = kUsageOrConnection;
-  }
-  return code;
+  return ExitCode(*outcomes);
 }
 
 }  // namespace
