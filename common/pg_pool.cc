@@ -64,6 +64,16 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire() {
   }
 }
 
+void PgPool::DropIdle() {
+  std::vector<std::unique_ptr<pqxx::connection>> dropped;
+  {
+    absl::MutexLock lock(&mu_);
+    open_ -= static_cast<int>(idle_.size());
+    dropped.swap(idle_);
+  }
+  // Closed outside the lock.
+}
+
 void PgPool::Release(std::unique_ptr<pqxx::connection> conn) {
   absl::MutexLock lock(&mu_);
   if (conn && conn->is_open()) {
@@ -84,6 +94,7 @@ absl::Status PgPool::TransactOnce(const std::function<absl::Status(pqxx::work&)>
     if (result.ok()) txn.commit();
   } catch (const pqxx::broken_connection& e) {
     (*conn).reset();
+    DropIdle();
     *retry = true;
     result = StatusFromPqxx(e);
   } catch (const std::exception& e) {
@@ -115,6 +126,7 @@ absl::Status PgPool::Read(const std::function<absl::Status(pqxx::nontransaction&
       result = fn(txn);
     } catch (const pqxx::broken_connection& e) {
       (*conn).reset();
+      DropIdle();
       retry = true;
       result = StatusFromPqxx(e);
     } catch (const std::exception& e) {

@@ -22,7 +22,10 @@ namespace updraft {
 //   unique violation (23505)            -> ALREADY_EXISTS
 //   foreign key / check violation       -> FAILED_PRECONDITION
 //   serialization failure, deadlock     -> retried, then ABORTED
-//   lost connection                     -> reconnected once, then UNAVAILABLE
+//   lost connection                     -> reconnected, then UNAVAILABLE
+// A lost connection also closes every idle one (after a server restart or
+// failover they are all dead), so the retry opens a fresh connection
+// instead of meeting the next dead one.
 //   anything else                       -> INTERNAL
 class PgPool {
  public:
@@ -53,6 +56,8 @@ class PgPool {
  private:
   explicit PgPool(Options options) : options_(std::move(options)) {}
   absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire();
+  // Closes every idle connection (after one was found broken).
+  void DropIdle();
   void Release(std::unique_ptr<pqxx::connection> conn);
   absl::Status TransactOnce(const std::function<absl::Status(pqxx::work&)>& fn, bool* retry);
 

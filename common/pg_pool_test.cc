@@ -1,5 +1,9 @@
 #include "common/pg_pool.h"
 
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
 #include "common/migrations.h"
 #include "common/test_env.h"
 #include "gtest/gtest.h"
@@ -124,6 +128,53 @@ TEST(PgTextArrayTest, QuotesEveryElementAndEscapes) {
   EXPECT_EQ(PgTextArray(std::vector<std::string>{}), "{}");
   EXPECT_EQ(PgTextArray(std::vector<std::string>{"a", "b \"c\" \\ d", ""}),
             "{\"a\",\"b \\\"c\\\" \\\\ d\",\"\"}");
+}
+
+TEST(PgPoolRestartTest, EveryConnectionDroppedTheNextCallStillSucceeds) {
+  auto env = TestEnv::Create();
+  ASSERT_TRUE(env.ok()) << env.status();
+  // One retry only, and four idle connections that a server restart kills:
+  // the retry must not meet another dead one.
+  auto pool = PgPool::Create({.uri = (*env)->pg_uri(), .size = 4, .max_retries = 1});
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  absl::Mutex mu;
+  int inside = 0;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      EXPECT_TRUE((*pool)
+                      ->Read([&](pqxx::nontransaction& txn) {
+                        absl::MutexLock lock(&mu);
+                        ++inside;
+                        auto all_in = [&]()
+                                          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return inside == 4; };
+                        mu.Await(absl::Condition(&all_in));  // four connections open at once
+                        txn.exec("SELECT 1");
+                        return absl::OkStatus();
+                      })
+                      .ok());
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto killer = PgPool::Create({.uri = (*env)->pg_uri(), .size = 1});
+  ASSERT_TRUE(killer.ok());
+  int killed = 0;
+  ASSERT_TRUE((*killer)
+                  ->Read([&](pqxx::nontransaction& txn) {
+                    killed = txn.exec(
+                                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))"
+                                    " FROM pg_stat_activity WHERE datname = current_database()"
+                                    " AND pid <> pg_backend_pid()")[0][0]
+                                 .as<int>();
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(killed, 4);
+  absl::Status s = (*pool)->Transact([](pqxx::work& txn) {
+    txn.exec("SELECT 1");
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
 }
 
 }  // namespace
