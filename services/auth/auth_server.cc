@@ -62,6 +62,13 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Create(Options options) 
       std::make_unique<RedisRateLimiter>(s->redis_.get(), options.redis_key_prefix, clock);
   s->revocation_publisher_ =
       std::make_unique<RedisRevocationPublisher>(s->redis_.get(), options.redis_key_prefix, clock);
+  // Stored in PostgreSQL first and republished every 10 s: a Redis that loses
+  // its data un-revokes nothing for longer than that.
+  UPDRAFT_ASSIGN_OR_RETURN(s->durable_revocations_, DurableRevocationPublisher::Create(
+                                                        {.pool = s->pool_.get(),
+                                                         .next = s->revocation_publisher_.get(),
+                                                         .clock = clock,
+                                                         .logger = logger}));
   s->revocation_list_ = std::make_unique<RevocationList>(clock);
   UPDRAFT_ASSIGN_OR_RETURN(s->revocation_feed_,
                            RedisRevocationFeed::Start({.redis = redis,
@@ -101,7 +108,7 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Create(Options options) 
                                           .api_keys = s->api_keys_.get(),
                                           .audit = s->audit_.get(),
                                           .keys = s->ring_.get(),
-                                          .revocations = s->revocation_publisher_.get(),
+                                          .revocations = s->durable_revocations_.get(),
                                           .clock = clock,
                                           .logger = logger,
                                       }));

@@ -20,11 +20,12 @@
 #include "common/token.h"
 #include "services/auth/admin_service.h"
 #include "services/auth/auth_service.h"
+#include "services/auth/caching_device_registry.h"
+#include "services/auth/durable_revocation_publisher.h"
 #include "services/auth/grpc_auth_admin_service.h"
 #include "services/auth/grpc_auth_service.h"
 #include "services/auth/pg_api_key_store.h"
 #include "services/auth/pg_audit_log.h"
-#include "services/auth/caching_device_registry.h"
 #include "services/auth/pg_device_registry.h"
 #include "services/auth/pg_signing_key_store.h"
 #include "services/auth/redis_challenge_store.h"
@@ -113,6 +114,7 @@ class AuthServer {
   std::unique_ptr<RedisChallengeStore> challenges_;
   std::unique_ptr<RedisRateLimiter> rate_limiter_;
   std::unique_ptr<RedisRevocationPublisher> revocation_publisher_;
+  std::unique_ptr<DurableRevocationPublisher> durable_revocations_;
   std::unique_ptr<RevocationList> revocation_list_;
   std::unique_ptr<CachingDeviceRegistry> device_cache_;
   std::unique_ptr<RedisRevocationFeed> revocation_feed_;

@@ -190,13 +190,13 @@ TEST_F(AuthServerTest, SecondStartOnSameDatabaseChangesNothing) {
                                                    Ed25519KeyPair::Generate()->public_key(), {});
     ASSERT_TRUE(device.ok()) << device.status();
   }
-  EXPECT_EQ(CountMigrations(), 2);
+  EXPECT_EQ(CountMigrations(), 3);
   std::string admin_key = *ReadApiKeyFile(admin_file_);
   remove(key_file_.c_str());  // the database holds the signing key now
 
   auto second = AuthServer::Create(Options());
   ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_EQ(CountMigrations(), 2);
+  EXPECT_EQ(CountMigrations(), 3);
   EXPECT_EQ(*ReadApiKeyFile(admin_file_), admin_key);
   // Same key file, same key; same database, same device.
   EXPECT_EQ((*second)->service().PublicKeys()[0].key_id, key_id);
