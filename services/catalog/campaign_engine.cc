@@ -121,6 +121,7 @@ absl::StatusOr<v1::Campaign> CampaignEngine::CreateCampaign(
   {
     absl::MutexLock lock(&mu_);
     if (active_releases_.has_value()) active_releases_->insert(spec.release_id());
+    if (spec.gate_offers()) gated_releases_.insert(spec.release_id());
   }
   // The target set is looked up at once, so that devices reporting before
   // the first step count; a failure here is retried by the next step.
@@ -253,10 +254,11 @@ absl::Status CampaignEngine::SetState(CampaignTxn& txn, v1::Campaign& c, v1::Cam
 }
 
 absl::Status CampaignEngine::Tick() {
-  absl::StatusOr<std::vector<std::string>> active = options_.store->ActiveReleases();
+  absl::StatusOr<ActiveReleaseSet> active = options_.store->ActiveReleases();
   if (active.ok()) {
     absl::MutexLock lock(&mu_);
-    active_releases_.emplace(active->begin(), active->end());
+    active_releases_.emplace(active->all.begin(), active->all.end());
+    gated_releases_ = absl::flat_hash_set<std::string>(active->gated.begin(), active->gated.end());
   } else {
     Log("campaign releases not refreshed", "", active.status());
   }
@@ -497,6 +499,19 @@ absl::Status CampaignEngine::Announce(CampaignTxn& txn, const v1::Campaign& c, a
     if (options_.metrics != nullptr) options_.metrics->CountAnnounced(ids.size());
   }
   return absl::OkStatus();
+}
+
+bool CampaignEngine::MayOffer(const std::string& device_id, const std::string& release_id) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!gated_releases_.contains(release_id)) return true;
+  }
+  absl::StatusOr<bool> started = options_.store->InStartedWave(device_id, release_id);
+  if (!started.ok()) {
+    Log("staged offer refused: campaign state unreadable", device_id, started.status());
+    return false;
+  }
+  return *started;
 }
 
 void CampaignEngine::OnCheck(const std::string& device_id, const v1::DeviceAttributes& attributes,

@@ -20,6 +20,7 @@
 #include "services/catalog/campaign_store.h"
 #include "services/catalog/catalog_store.h"
 #include "services/catalog/group_store.h"
+#include "services/catalog/offer_gate.h"
 #include "updraft/v1/campaign.pb.h"
 
 namespace updraft::catalog {
@@ -31,7 +32,7 @@ namespace updraft::catalog {
 // replicas may call Tick(): a campaign is worked on only under its store
 // lock, so announcements are never doubled. Device outcomes arrive through
 // the CampaignObserver side (update checks and result reports).
-class CampaignEngine : public CampaignObserver {
+class CampaignEngine : public CampaignObserver, public OfferGate {
  public:
   struct Options {
     CampaignStore* store = nullptr;
@@ -83,6 +84,10 @@ class CampaignEngine : public CampaignObserver {
   absl::Status Tick();
   absl::Status TickCampaign(const std::string& campaign_id);
 
+  // OfferGate: false only for a release of a running or paused campaign
+  // with gate_offers and a device outside its started waves (one database
+  // read, for such releases only; a failed read refuses the offer).
+  bool MayOffer(const std::string& device_id, const std::string& release_id) override;
   void OnCheck(const std::string& device_id, const v1::DeviceAttributes& attributes,
                const std::vector<std::string>& offered_release_ids) override;
   void OnReport(const std::string& device_id, const std::string& release_id,
@@ -112,6 +117,8 @@ class CampaignEngine : public CampaignObserver {
   // by local creations: a check offering none of them records no outcome
   // (no database write). Unset until first loaded: then nothing is skipped.
   std::optional<absl::flat_hash_set<std::string>> active_releases_ ABSL_GUARDED_BY(mu_);
+  // Releases of those campaigns with gate_offers (same refresh).
+  absl::flat_hash_set<std::string> gated_releases_ ABSL_GUARDED_BY(mu_);
 };
 
 // Adds the progress counters (waves, queued_devices) of `counts` to `c`.

@@ -391,6 +391,30 @@ TEST_F(CampaignEngineTest, ChecksOfferingNoCampaignReleaseWriteNothing) {
   EXPECT_EQ(store_.outcome_calls(), before + 1);
 }
 
+TEST_F(CampaignEngineTest, GatedOffersReachOnlyDevicesWhoseWaveStarted) {
+  v1::CampaignSpec spec = Spec({"x", "y"}, {50, 100});
+  spec.set_gate_offers(true);
+  Create(spec);
+  Tick();  // wave 1 (one of x and y) starts
+  const bool x = engine_->MayOffer("x", "rel_1");
+  const bool y = engine_->MayOffer("y", "rel_1");
+  EXPECT_NE(x, y) << "exactly one device is in the first wave";
+  EXPECT_FALSE(engine_->MayOffer("stranger", "rel_1"));  // not a target at all
+  EXPECT_TRUE(engine_->MayOffer("stranger", "rel_other"));  // no campaign gates it
+  ReportAll({x ? "x" : "y"}, v1::SUCCESS);
+  Tick();  // wave 1 succeeded: wave 2 starts
+  EXPECT_TRUE(engine_->MayOffer("x", "rel_1"));
+  EXPECT_TRUE(engine_->MayOffer("y", "rel_1"));
+}
+
+TEST_F(CampaignEngineTest, UngatedCampaignsRestrictNoOffer) {
+  Create(Spec({"x", "y"}, {50, 100}));
+  Tick();
+  EXPECT_TRUE(engine_->MayOffer("x", "rel_1"));
+  EXPECT_TRUE(engine_->MayOffer("y", "rel_1"));
+  EXPECT_TRUE(engine_->MayOffer("stranger", "rel_1"));
+}
+
 TEST_F(CampaignEngineTest, AttributeFilterSelectsKnownDevices) {
   auto check = [&](const std::string& id, const std::string& model, const std::string& os) {
     v1::DeviceAttributes a;

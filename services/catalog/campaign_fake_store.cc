@@ -224,15 +224,32 @@ absl::StatusOr<std::vector<std::string>> FakeCampaignStore::Running() {
   return out;
 }
 
-absl::StatusOr<std::vector<std::string>> FakeCampaignStore::ActiveReleases() {
+absl::StatusOr<ActiveReleaseSet> FakeCampaignStore::ActiveReleases() {
   absl::MutexLock l(&mu_);
-  std::vector<std::string> out;
+  ActiveReleaseSet out;
   for (const auto& [id, c] : state_.campaigns) {
     if (c.state() == v1::CAMPAIGN_RUNNING || c.state() == v1::CAMPAIGN_PAUSED) {
-      out.push_back(c.spec().release_id());
+      out.all.push_back(c.spec().release_id());
+      if (c.spec().gate_offers()) out.gated.push_back(c.spec().release_id());
     }
   }
   return out;
+}
+
+absl::StatusOr<bool> FakeCampaignStore::InStartedWave(const std::string& device_id,
+                                                      const std::string& release_id) {
+  absl::MutexLock l(&mu_);
+  for (const auto& [id, c] : state_.campaigns) {
+    if (c.spec().release_id() != release_id ||
+        (c.state() != v1::CAMPAIGN_RUNNING && c.state() != v1::CAMPAIGN_PAUSED)) {
+      continue;
+    }
+    auto devices = state_.devices.find(id);
+    if (devices == state_.devices.end()) continue;
+    auto d = devices->second.find(device_id);
+    if (d != devices->second.end() && d->second.state != v1::CAMPAIGN_DEVICE_QUEUED) return true;
+  }
+  return false;
 }
 
 absl::StatusOr<bool> FakeCampaignStore::WithCampaign(

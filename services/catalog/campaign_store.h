@@ -41,6 +41,12 @@ struct DeviceAttributeRow {
   std::string os_version;
 };
 
+// Releases of active campaigns (CampaignStore::ActiveReleases).
+struct ActiveReleaseSet {
+  std::vector<std::string> all;
+  std::vector<std::string> gated;
+};
+
 // Operations on one campaign while its lock is held (see
 // CampaignStore::WithCampaign). Every write becomes visible at once when
 // the transaction commits, or not at all.
@@ -100,8 +106,12 @@ class CampaignStore {
   // IDs of RUNNING campaigns.
   virtual absl::StatusOr<std::vector<std::string>> Running() = 0;
   // Release IDs of RUNNING or PAUSED campaigns (those RecordOutcome can
-  // change).
-  virtual absl::StatusOr<std::vector<std::string>> ActiveReleases() = 0;
+  // change), and among them those of campaigns with gate_offers.
+  virtual absl::StatusOr<ActiveReleaseSet> ActiveReleases() = 0;
+  // True when the device is in a started wave (any state but QUEUED) of a
+  // RUNNING or PAUSED campaign of `release_id`.
+  virtual absl::StatusOr<bool> InStartedWave(const std::string& device_id,
+                                             const std::string& release_id) = 0;
   // Runs `fn` in one transaction holding the campaign's lock; commits iff it
   // returns OK. With `wait` false, returns false without running `fn` when
   // another replica holds the lock. NOT_FOUND for an unknown campaign.

@@ -130,7 +130,8 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
                               .announcer = s->campaigns_->announcer(),
                               .pending_operations = &s->pending_operations_,
                               .publisher_keys = &s->publisher_keys_,
-                              .campaigns = s->check_observer_.get()}));
+                              .campaigns = s->check_observer_.get(),
+                              .offer_gate = &s->campaigns_->engine()}));
   s->admin_api_ =
       std::make_unique<GrpcCatalogAdmin>(s->service_.get(), &s->auth_->operator_verifier());
   s->device_api_ = std::make_unique<GrpcDeviceCatalog>(

@@ -156,14 +156,15 @@ absl::StatusOr<std::unique_ptr<CatalogService>> CatalogService::Create(Options o
         "CatalogService needs both a group store and an operation store, or neither");
   }
   if (service->options_.operations != nullptr) {
-    UPDRAFT_ASSIGN_OR_RETURN(service->operations_,
-                             ComponentOperations::Create({.operations = service->options_.operations,
-                                                          .groups = service->options_.groups,
-                                                          .releases = service->options_.releases,
-                                                          .clock = service->options_.clock,
-                                                          .announcer = service->options_.announcer,
-                                                          .logger = service->options_.logger,
-                                                          .index = service->options_.pending_operations}));
+    UPDRAFT_ASSIGN_OR_RETURN(
+        service->operations_,
+        ComponentOperations::Create({.operations = service->options_.operations,
+                                     .groups = service->options_.groups,
+                                     .releases = service->options_.releases,
+                                     .clock = service->options_.clock,
+                                     .announcer = service->options_.announcer,
+                                     .logger = service->options_.logger,
+                                     .index = service->options_.pending_operations}));
   }
   return service;
 }
@@ -324,6 +325,9 @@ absl::StatusOr<v1::CheckForUpdatesResponse> CatalogService::CheckForUpdates(
 
   v1::CheckForUpdatesResponse response;
   for (const UpdateOffer& o : decision.offers) {
+    if (options_.offer_gate != nullptr && !options_.offer_gate->MayOffer(device_id, o.release_id)) {
+      continue;  // a staged rollout whose wave has not reached this device
+    }
     v1::Offer* offer = response.add_offers();
     offer->set_kind(o.kind == OfferKind::kOverwrite ? v1::OVERWRITE : v1::FRESH_INSTALL);
     *offer->mutable_release() = snapshot->releases.at(o.release_id);

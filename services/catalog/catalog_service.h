@@ -12,11 +12,12 @@
 #include "services/catalog/campaign_observer.h"
 #include "services/catalog/catalog_store.h"
 #include "services/catalog/component_operations.h"
-#include "services/catalog/pending_operation_index.h"
-#include "services/catalog/group_store.h"
-#include "services/catalog/operation_store.h"
 #include "services/catalog/download_grant_writer.h"
+#include "services/catalog/group_store.h"
 #include "services/catalog/manifest_source.h"
+#include "services/catalog/offer_gate.h"
+#include "services/catalog/operation_store.h"
+#include "services/catalog/pending_operation_index.h"
 #include "services/catalog/release_cache.h"
 #include "updraft/v1/catalog.pb.h"
 
@@ -72,6 +73,9 @@ class CatalogService {
     // Optional: told of every update check and new result report (campaign
     // progress, device attributes).
     CampaignObserver* campaigns = nullptr;
+    // Optional: may withhold an offer the decision chose (staged rollouts,
+    // CampaignSpec.gate_offers).
+    OfferGate* offer_gate = nullptr;
   };
 
   static absl::StatusOr<std::unique_ptr<CatalogService>> Create(Options options);

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <functional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -501,6 +502,41 @@ TEST_F(CatalogServiceTest, OffersGrantTheArtifactAndNameTheHttpSource) {
   grants.fail = absl::UnavailableError("cannot record download grants: redis down");
   EXPECT_THAT((*service)->CheckForUpdates("dev-1", v1::CheckForUpdatesRequest()).status(),
               StatusIs(absl::StatusCode::kUnavailable, "cannot record download grants"));
+}
+
+// Allows a release only to the listed devices.
+class ListGate : public OfferGate {
+ public:
+  bool MayOffer(const std::string& device_id, const std::string& release_id) override {
+    asked.push_back(device_id + ":" + release_id);
+    return allowed.count(device_id) > 0;
+  }
+  std::set<std::string> allowed;
+  std::vector<std::string> asked;
+};
+
+TEST_F(CatalogServiceTest, AGateWithholdsOffersAndTheirGrants) {
+  RecordingGrantWriter grants;
+  ListGate gate;
+  gate.allowed = {"dev-in-wave"};
+  v1::Release v1_0 = Publish("1.0.0");
+  auto service = CatalogService::Create({.store = &store_,
+                                         .manifests = &manifests_,
+                                         .clock = &clock_,
+                                         .public_download_target = "dl.example:443",
+                                         .grants = &grants,
+                                         .offer_gate = &gate});
+  ASSERT_TRUE(service.ok()) << service.status();
+  auto held = (*service)->CheckForUpdates("dev-later", v1::CheckForUpdatesRequest());
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_EQ(held->offers_size(), 0);
+  EXPECT_TRUE(grants.granted.empty());
+  auto offered = (*service)->CheckForUpdates("dev-in-wave", v1::CheckForUpdatesRequest());
+  ASSERT_TRUE(offered.ok()) << offered.status();
+  ASSERT_EQ(offered->offers_size(), 1);
+  EXPECT_THAT(grants.granted, ::testing::ElementsAre("dev-in-wave:" + kSha1));
+  EXPECT_THAT(gate.asked, ::testing::ElementsAre("dev-later:" + v1_0.release_id(),
+                                                 "dev-in-wave:" + v1_0.release_id()));
 }
 
 TEST_F(CatalogServiceTest, PublicHttpBaseMustBeAUrl) {

@@ -308,18 +308,41 @@ absl::StatusOr<std::vector<std::string>> PgCampaignStore::Running() {
   return out;
 }
 
-absl::StatusOr<std::vector<std::string>> PgCampaignStore::ActiveReleases() {
-  std::vector<std::string> out;
+absl::StatusOr<ActiveReleaseSet> PgCampaignStore::ActiveReleases() {
+  ActiveReleaseSet out;
   UPDRAFT_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) {
-    out.clear();
+    out = ActiveReleaseSet();
     for (const pqxx::row& row :
-         txn.exec("SELECT DISTINCT release_id FROM campaigns"
+         txn.exec("SELECT release_id, encode(spec, 'hex') FROM campaigns"
                   " WHERE state IN ('CAMPAIGN_RUNNING', 'CAMPAIGN_PAUSED')")) {
-      out.push_back(row[0].as<std::string>());
+      const std::string release_id = row[0].as<std::string>();
+      out.all.push_back(release_id);
+      v1::CampaignSpec spec;
+      if (!spec.ParseFromString(absl::HexStringToBytes(row[1].as<std::string>()))) {
+        return absl::InternalError(
+            absl::StrCat("a campaign of release ", release_id, " has a corrupt spec"));
+      }
+      if (spec.gate_offers()) out.gated.push_back(release_id);
     }
     return absl::OkStatus();
   }));
   return out;
+}
+
+absl::StatusOr<bool> PgCampaignStore::InStartedWave(const std::string& device_id,
+                                                    const std::string& release_id) {
+  bool started = false;
+  UPDRAFT_RETURN_IF_ERROR(pool_->Read([&](pqxx::nontransaction& txn) {
+    started = !txn.exec_params(
+                      "SELECT 1 FROM campaign_devices d JOIN campaigns c USING (campaign_id)"
+                      " WHERE d.device_id = $1 AND c.release_id = $2"
+                      " AND c.state IN ('CAMPAIGN_RUNNING', 'CAMPAIGN_PAUSED')"
+                      " AND d.state <> 'CAMPAIGN_DEVICE_QUEUED' LIMIT 1",
+                      device_id, release_id)
+                   .empty();
+    return absl::OkStatus();
+  }));
+  return started;
 }
 
 absl::StatusOr<bool> PgCampaignStore::WithCampaign(

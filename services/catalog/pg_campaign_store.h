@@ -23,7 +23,9 @@ class PgCampaignStore : public CampaignStore, public WebhookStore {
   absl::StatusOr<CampaignCounts> Counts(const std::string& campaign_id) override;
   absl::StatusOr<std::vector<v1::Campaign>> List(const std::string& after, int limit) override;
   absl::StatusOr<std::vector<std::string>> Running() override;
-  absl::StatusOr<std::vector<std::string>> ActiveReleases() override;
+  absl::StatusOr<ActiveReleaseSet> ActiveReleases() override;
+  absl::StatusOr<bool> InStartedWave(const std::string& device_id,
+                                     const std::string& release_id) override;
   absl::StatusOr<bool> WithCampaign(const std::string& campaign_id, bool wait,
                                     const std::function<absl::Status(CampaignTxn&)>& fn) override;
   absl::StatusOr<OutcomeResult> RecordOutcome(const std::string& device_id,

@@ -6,6 +6,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/migrations.h"
 #include "common/test_env.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/catalog/catalog_migrations.h"
 #include "services/catalog/pg_catalog_store.h"
@@ -138,6 +139,37 @@ TEST_F(PgCampaignStoreTest, TransactionOperationsAndOutcomes) {
   EXPECT_EQ(events[0].type(), v1::CAMPAIGN_EVENT_CREATED);
   EXPECT_EQ(events[1].result(), v1::INSTALL_FAILED);
   EXPECT_EQ(store_->Events("cmp_1", events[1].event_id(), 100, nullptr)->size(), 0u);
+}
+
+TEST_F(PgCampaignStoreTest, ActiveReleasesAndStartedWavesForStagedOffers) {
+  auto active = store_->ActiveReleases();
+  ASSERT_TRUE(active.ok()) << active.status();
+  EXPECT_THAT(active->all, ::testing::ElementsAre("rel_1"));
+  EXPECT_TRUE(active->gated.empty());
+  v1::Campaign gated = campaign_;
+  gated.set_campaign_id("cmp_2");
+  gated.mutable_spec()->set_gate_offers(true);
+  ASSERT_TRUE(store_->Create(gated, created_, kNow).ok());
+  active = store_->ActiveReleases();
+  ASSERT_TRUE(active.ok()) << active.status();
+  EXPECT_THAT(active->gated, ::testing::ElementsAre("rel_1"));
+
+  ASSERT_TRUE(
+      store_
+          ->WithCampaign(
+              "cmp_2", true,
+              [&](CampaignTxn& txn) -> absl::Status {
+                EXPECT_TRUE(
+                    txn.AddDevices({{"queued", 1}}, 0, v1::CAMPAIGN_DEVICE_QUEUED, kNow).ok());
+                EXPECT_TRUE(
+                    txn.AddDevices({{"started", 2}}, 1, v1::CAMPAIGN_DEVICE_PENDING, kNow).ok());
+                return absl::OkStatus();
+              })
+          .ok());
+  EXPECT_TRUE(*store_->InStartedWave("started", "rel_1"));
+  EXPECT_FALSE(*store_->InStartedWave("queued", "rel_1"));
+  EXPECT_FALSE(*store_->InStartedWave("stranger", "rel_1"));
+  EXPECT_FALSE(*store_->InStartedWave("started", "rel_other"));
 }
 
 TEST_F(PgCampaignStoreTest, AFailedCallbackLeavesNoTrace) {

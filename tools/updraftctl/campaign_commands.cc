@@ -217,6 +217,11 @@ absl::Status ParseCampaignSpec(const Args& args, v1::CampaignSpec* spec) {
     }
     spec->set_max_retries(n);
   }
+  const std::string gate = args.Get("gate_offers");
+  if (!gate.empty() && gate != "true" && gate != "false") {
+    return absl::InvalidArgumentError("--gate_offers must be true or false");
+  }
+  spec->set_gate_offers(gate == "true");
   if (!args.Get("quiet_hours").empty()) {
     std::vector<std::string> range = absl::StrSplit(args.Get("quiet_hours"), '-');
     if (range.size() != 2) {

@@ -60,6 +60,7 @@ const std::map<std::string, std::string>& Entries() {
        "    [--channel=ip_push|sms|wap_push ...] [--ttl=720h] [--jitter=10m]\n"
        "    [--quiet_hours=22:00-07:00 [--time_zone=Europe/Paris]]\n"
        "    [--max_retries=N] [--retry_delay=10m]\n"
+       "    [--gate_offers=true]  offer the release only to devices whose wave started\n"
        "  Needs role publisher.\n"},
       {"campaign-list", "campaign-list [--after=CAMPAIGN_ID] [--limit=N]\n"},
       {"campaign-show", "campaign-show --campaign_id=ID\n  State and per-wave counters.\n"},
