@@ -487,5 +487,50 @@ TEST_F(CampaignTest, QuietHoursHoldAnnouncementsUntilTheyEnd) {
   EXPECT_EQ(notified.size(), 5u);
 }
 
+TEST_F(CampaignTest, GatedOffersFollowTheWaves) {
+  ASSERT_NO_FATAL_FAILURE(RegisterDevices(4, "gated-"));
+  std::unique_ptr<catalog::CatalogServer> replica = StartReplica();
+  ASSERT_NE(replica, nullptr);
+  Connect(*replica);
+  // How many of `ids` are offered the release when they check on their own.
+  auto offered = [&](const std::vector<std::string>& ids) {
+    int n = 0;
+    for (const std::string& id : ids) {
+      v1::CheckForUpdatesRequest check;
+      v1::CheckForUpdatesResponse response;
+      grpc::Status s = Call(tokens_.at(id), [&](grpc::ClientContext* c) {
+        return devices_->CheckForUpdates(c, check, &response);
+      });
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      n += response.offers_size();
+    }
+    return n;
+  };
+  const std::vector<std::string> targets(ids_.begin(), ids_.begin() + 3);
+  const std::string outsider = ids_[3];
+  EXPECT_EQ(offered(ids_), 4);  // published, no campaign yet: everyone
+  v1::CampaignSpec spec;
+  spec.set_name("staged");
+  spec.set_release_id(release_.release_id());
+  for (const auto& id : targets) spec.mutable_targets()->add_device_ids(id);
+  spec.add_waves()->set_count(1);
+  spec.add_waves()->set_percent(100);
+  spec.set_success_threshold(1);
+  spec.set_error_threshold(1);
+  spec.set_gate_offers(true);
+  v1::Campaign campaign = Create(spec);
+  ASSERT_TRUE(replica->campaigns().StepOnce().ok());  // wave 1: one device
+  EXPECT_EQ(offered(targets), 1);
+  EXPECT_EQ(offered({outsider}), 0);
+  ASSERT_TRUE(replica->campaigns().StepOnce().ok());
+  auto c = Get(campaign.campaign_id());
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->waves_size(), 2);
+  v1::Campaign cancelled;
+  ASSERT_TRUE(Act("cancel", campaign.campaign_id(), &cancelled).ok());
+  ASSERT_TRUE(replica->campaigns().StepOnce().ok());  // the gate learns of the end
+  EXPECT_EQ(offered(ids_), 4);
+}
+
 }  // namespace
 }  // namespace updraft::e2e
