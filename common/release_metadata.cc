@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "common/token.h"
+#include "common/login_format.h"
 
 namespace updraft {
 namespace {

@@ -8,15 +8,6 @@
 
 namespace updraft {
 
-std::string LoginMessage(absl::string_view device_id, absl::string_view nonce) {
-  return absl::StrCat(absl::string_view("updraft-login-v1\0", 17), device_id,
-                      absl::string_view("\0", 1), nonce);
-}
-
-std::string KeyIdFor(absl::string_view raw_public_key) {
-  return Sha256Hex(raw_public_key).substr(0, 16);
-}
-
 TokenSigner::TokenSigner(Ed25519KeyPair key, const Clock* clock, absl::Duration ttl)
     : key_(std::move(key)), key_id_(KeyIdFor(key_.public_key())), clock_(clock), ttl_(ttl) {}
 

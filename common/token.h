@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/login_format.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/registry.h"
@@ -48,12 +49,7 @@ struct TokenOptions {
   absl::Duration ttl = absl::ZeroDuration();
 };
 
-// The bytes a device signs to log in: "updraft-login-v1\0" device_id "\0"
-// nonce. Shared by auth (verifies) and the device SDK (signs).
-std::string LoginMessage(absl::string_view device_id, absl::string_view nonce);
-
-// Key ID of an Ed25519 public key: the first 16 hex digits of its SHA-256.
-std::string KeyIdFor(absl::string_view raw_public_key);
+// LoginMessage and KeyIdFor: common/login_format.h (included above).
 
 // Issues access tokens signed with auth's current key. A token is
 // base64url(TokenClaims proto) "." base64url(Ed25519 signature).

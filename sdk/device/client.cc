@@ -7,7 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/status_util.h"
-#include "common/token.h"
+#include "common/login_format.h"
 #include "sdk/device/component_ops.h"
 #include "sdk/device/inventory.h"
 #include "sdk/device/release_trust.h"
