@@ -32,6 +32,7 @@ bz test "${targets[@]}" "${extra[@]}" \
   --test_env=UPDRAFT_TEST_PG_URI="$(pg_admin_uri)" \
   --test_env=UPDRAFT_TEST_REDIS="127.0.0.1:$REDIS_PORT" \
   --test_env=UPDRAFT_ROOT="$ROOT" \
+  --test_env=LSAN_OPTIONS="suppressions=$ROOT/fuzz/lsan.supp" \
   "${KANNEL_ENV[@]/#/--test_env=}" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 set -e
