@@ -141,9 +141,11 @@ class StreamDevice {
     thread_ = std::thread([this] { Run(); });
   }
   ~StreamDevice() {
-    stop_ = true;
     {
+      // Under the lock that publishes ctx_: a stream opened after this
+      // point sees stop_ first, one opened before is cancelled here.
       absl::MutexLock lock(&mu_);
+      stop_ = true;
       if (ctx_ != nullptr) ctx_->TryCancel();
     }
     thread_.join();
@@ -166,6 +168,7 @@ class StreamDevice {
       ctx.AddMetadata("authorization", "Bearer " + token_);
       {
         absl::MutexLock lock(&mu_);
+        if (stop_) return;
         ctx_ = &ctx;
       }
       auto reader = stub->Subscribe(&ctx, v1::SubscribeRequest());
