@@ -9,15 +9,11 @@
 // Waiting on another process needs polling; every wait is bounded.
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <memory>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -29,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "sdk/device/test_util.h"
 #include "tests/platform.h"
+#include "tests/service_process.h"
 #include "updraft/v1/download.grpc.pb.h"
 
 namespace updraft::e2e {
@@ -62,83 +59,31 @@ int64_t FileSize(const std::string& path) {
   return stat(path.c_str(), &st) == 0 ? st.st_size : -1;
 }
 
-// Polls `done` every 10 ms until it holds or kWaitLimit passes.
-template <typename F>
-bool WaitFor(F done) {
-  const absl::Time deadline = absl::Now() + kWaitLimit;
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
-}
+// The download service binary as a child process, with a stub to it.
+struct DownloadProcess {
+  std::unique_ptr<ServiceProcess> process;
+  std::unique_ptr<v1::Download::Stub> stub_;
+  v1::Download::Stub& stub() { return *stub_; }
+  void Kill() { process->Kill(); }
 
-// The download service binary as a child process.
-class DownloadProcess {
- public:
   static std::unique_ptr<DownloadProcess> Start(Platform& platform, const std::string& root,
                                                 const std::string& log) {
-    const char* srcdir = std::getenv("TEST_SRCDIR");
-    const char* workspace = std::getenv("TEST_WORKSPACE");
-    const std::string binary =
-        srcdir != nullptr && workspace != nullptr
-            ? absl::StrCat(srcdir, "/", workspace, "/services/download/download")
-            : "services/download/download";
-    std::vector<std::string> args = {
-        binary,
-        "--listen=127.0.0.1:0",
-        "--metrics_listen=",
-        absl::StrCat("--artifact_root=", root),
-        absl::StrCat("--auth_address=", platform.auth_address()),
-        absl::StrCat("--redis=", platform.env().redis_options().host, ":",
-                     platform.env().redis_options().port),
-        absl::StrCat("--redis_key_prefix=", platform.env().redis_prefix()),
-    };
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    auto p = std::unique_ptr<DownloadProcess>(new DownloadProcess());
-    int rc = posix_spawn(&p->pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    EXPECT_EQ(rc, 0) << "cannot start " << binary;
-    if (rc != 0) return nullptr;
-    // The service logs its port once it serves.
-    const std::regex port_re("\"port\":\"([0-9]+)\"");
-    std::smatch m;
-    std::string text;
-    bool up = WaitFor([&] {
-      text = ReadFile(log);
-      return text.find("download service listening") != std::string::npos &&
-             std::regex_search(text, m, port_re);
-    });
-    EXPECT_TRUE(up) << "download service did not start; its log:\n" << text;
-    if (!up) return nullptr;
-    p->address_ = absl::StrCat("127.0.0.1:", m[1].str());
-    p->stub_ =
-        v1::Download::NewStub(grpc::CreateChannel(p->address_, grpc::InsecureChannelCredentials()));
-    return p;
+    auto p = ServiceProcess::Start(
+        "services/download/download",
+        {"--listen=127.0.0.1:0", "--metrics_listen=", absl::StrCat("--artifact_root=", root),
+         absl::StrCat("--auth_address=", platform.auth_address()),
+         absl::StrCat("--redis=", platform.env().redis_options().host, ":",
+                      platform.env().redis_options().port),
+         absl::StrCat("--redis_key_prefix=", platform.env().redis_prefix())},
+        log, "download service listening", kWaitLimit);
+    EXPECT_TRUE(p.ok()) << p.status();
+    if (!p.ok()) return nullptr;
+    auto d = std::make_unique<DownloadProcess>();
+    d->stub_ = v1::Download::NewStub(
+        grpc::CreateChannel((*p)->address(), grpc::InsecureChannelCredentials()));
+    d->process = *std::move(p);
+    return d;
   }
-
-  ~DownloadProcess() { Kill(); }
-
-  void Kill() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
-  v1::Download::Stub& stub() { return *stub_; }
-
- private:
-  DownloadProcess() = default;
-  pid_t pid_ = -1;
-  std::string address_;
-  std::unique_ptr<v1::Download::Stub> stub_;
 };
 
 class DownloadKillTest : public ::testing::Test {
@@ -206,12 +151,15 @@ TEST_F(DownloadKillTest, KilledMidUploadLeavesNoVisibleArtifactAndRestartCleansU
                                      << ReadFile(dir_ + "/first.log");
   }
   const std::string tmp = root_ + "/tmp";
-  ASSERT_TRUE(WaitFor([&] {
-    for (const std::string& f : FilesIn(tmp)) {
-      if (FileSize(tmp + "/" + f) >= (1 << 20)) return true;
-    }
-    return false;
-  })) << "the upload never reached the disk";
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        for (const std::string& f : FilesIn(tmp)) {
+          if (FileSize(tmp + "/" + f) >= (1 << 20)) return true;
+        }
+        return false;
+      },
+      kWaitLimit))
+      << "the upload never reached the disk";
   first->Kill();
   EXPECT_FALSE(writer->Finish().ok());
 

@@ -13,19 +13,11 @@
 // When the kill lands before the Announce answer leaves, the operator sees
 // UNAVAILABLE and every device must still receive what was accepted.
 // Waiting on other processes needs polling; every wait is bounded.
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,9 +30,8 @@
 #include "gtest/gtest.h"
 #include "sdk/device/test_util.h"
 #include "tests/platform.h"
+#include "tests/service_process.h"
 #include "updraft/v1/notifier.grpc.pb.h"
-
-extern char** environ;
 
 namespace updraft::e2e {
 namespace {
@@ -50,87 +41,22 @@ constexpr int kOffline = 20;  // connect only to the restarted notifier
 constexpr int kDevices = kOnline + kOffline;
 constexpr absl::Duration kWaitLimit = absl::Seconds(30);
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+// The notifier binary as a child process on the platform's stores.
+std::unique_ptr<ServiceProcess> StartNotifier(Platform& platform, const std::string& key_file,
+                                              const std::string& log) {
+  auto p = ServiceProcess::Start(
+      "services/notifier/notifier",
+      {"--listen=127.0.0.1:0",
+       "--metrics_listen=", absl::StrCat("--pg_uri=", platform.env().pg_uri()),
+       absl::StrCat("--redis=", platform.env().redis_options().host, ":",
+                    platform.env().redis_options().port),
+       absl::StrCat("--redis_key_prefix=", platform.env().redis_prefix()),
+       absl::StrCat("--auth_address=", platform.auth_address()),
+       absl::StrCat("--notification_key_file=", key_file)},
+      log, "notifier listening", kWaitLimit);
+  EXPECT_TRUE(p.ok()) << p.status();
+  return p.ok() ? *std::move(p) : nullptr;
 }
-
-template <typename F>
-bool WaitFor(F done) {
-  const absl::Time deadline = absl::Now() + kWaitLimit;
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
-}
-
-// The notifier binary as a child process; its address once it serves.
-class NotifierProcess {
- public:
-  static std::unique_ptr<NotifierProcess> Start(Platform& platform, const std::string& key_file,
-                                                const std::string& log) {
-    const char* srcdir = std::getenv("TEST_SRCDIR");
-    const char* workspace = std::getenv("TEST_WORKSPACE");
-    const std::string binary =
-        srcdir != nullptr && workspace != nullptr
-            ? absl::StrCat(srcdir, "/", workspace, "/services/notifier/notifier")
-            : "services/notifier/notifier";
-    std::vector<std::string> args = {
-        binary,
-        "--listen=127.0.0.1:0",
-        "--metrics_listen=",
-        absl::StrCat("--pg_uri=", platform.env().pg_uri()),
-        absl::StrCat("--redis=", platform.env().redis_options().host, ":",
-                     platform.env().redis_options().port),
-        absl::StrCat("--redis_key_prefix=", platform.env().redis_prefix()),
-        absl::StrCat("--auth_address=", platform.auth_address()),
-        absl::StrCat("--notification_key_file=", key_file),
-    };
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    auto p = std::unique_ptr<NotifierProcess>(new NotifierProcess());
-    int rc = posix_spawn(&p->pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    EXPECT_EQ(rc, 0) << "cannot start " << binary;
-    if (rc != 0) return nullptr;
-    const std::regex port_re("\"port\":\"([0-9]+)\"");
-    std::smatch m;
-    std::string text;
-    bool up = WaitFor([&] {
-      text = ReadFile(log);
-      return text.find("notifier listening") != std::string::npos &&
-             std::regex_search(text, m, port_re);
-    });
-    EXPECT_TRUE(up) << "notifier did not start; its log:\n" << text;
-    if (!up) return nullptr;
-    p->address_ = absl::StrCat("127.0.0.1:", m[1].str());
-    return p;
-  }
-
-  ~NotifierProcess() { Kill(); }
-
-  void Kill() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
-  const std::string& address() const { return address_; }
-
- private:
-  NotifierProcess() = default;
-  pid_t pid_ = -1;
-  std::string address_;
-};
 
 // A device holding its IP Push stream to whichever notifier `address()`
 // names, re-subscribing when the stream ends, acknowledging what it gets.
@@ -221,7 +147,7 @@ TEST(NotifierKillTest, KilledRightAfterAnnouncingLosesNoNotification) {
   const std::string key_file = dir + "/notification.key";
   ASSERT_TRUE(WriteKeyFile(key_file, Ed25519KeyPair::Generate()->private_key()).ok());
 
-  auto first = NotifierProcess::Start(*platform, key_file, dir + "/first.log");
+  auto first = StartNotifier(*platform, key_file, dir + "/first.log");
   ASSERT_NE(first, nullptr);
   absl::Mutex address_mu;
   std::string address = first->address();
@@ -243,12 +169,15 @@ TEST(NotifierKillTest, KilledRightAfterAnnouncingLosesNoNotification) {
       offline_tokens.push_back(*token);
     }
   }
-  ASSERT_TRUE(WaitFor([&] {
-    for (auto& d : devices) {
-      if (!d->subscribed()) return false;
-    }
-    return true;
-  })) << "not every device subscribed";
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        for (auto& d : devices) {
+          if (!d->subscribed()) return false;
+        }
+        return true;
+      },
+      kWaitLimit))
+      << "not every device subscribed";
 
   // Announce to every device, and kill the notifier as soon as the first
   // device has it: in the middle of the fan-out.
@@ -274,7 +203,7 @@ TEST(NotifierKillTest, KilledRightAfterAnnouncingLosesNoNotification) {
     }
     return false;
   };
-  const bool fanned_out = WaitFor(any_received);
+  const bool fanned_out = PollUntil(any_received, kWaitLimit);
   first->Kill();
   announcer.join();
   ASSERT_TRUE(fanned_out) << "no device received the announcement";
@@ -290,7 +219,7 @@ TEST(NotifierKillTest, KilledRightAfterAnnouncingLosesNoNotification) {
   int before_restart = 0;
   for (auto& d : devices) before_restart += d->received().count(id);
 
-  auto second = NotifierProcess::Start(*platform, key_file, dir + "/second.log");
+  auto second = StartNotifier(*platform, key_file, dir + "/second.log");
   ASSERT_NE(second, nullptr);
   {
     absl::MutexLock lock(&address_mu);
@@ -299,12 +228,14 @@ TEST(NotifierKillTest, KilledRightAfterAnnouncingLosesNoNotification) {
   for (const std::string& token : offline_tokens) {
     devices.push_back(std::make_unique<StreamDevice>(token, current));
   }
-  const bool all = WaitFor([&] {
-    for (auto& d : devices) {
-      if (d->received().count(id) == 0) return false;
-    }
-    return true;
-  });
+  const bool all = PollUntil(
+      [&] {
+        for (auto& d : devices) {
+          if (d->received().count(id) == 0) return false;
+        }
+        return true;
+      },
+      kWaitLimit);
   int missing = 0;
   for (auto& d : devices) missing += d->received().count(id) == 0;
   EXPECT_TRUE(all) << missing << " of " << kDevices << " devices never got the announcement";
