@@ -15,6 +15,7 @@ DEBIAN_PACKAGES=(
   libpqxx-dev libpq-dev libhiredis-dev prometheus-cpp-dev libssl-dev libarchive-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   postgresql redis-server curl openssl nginx mosquitto libmosquitto-dev
+  kannel kannel-extras libwbxml2-utils
 )
 # Only for container images, the Kubernetes smoke test and the monitoring
 # checks (scripts/images.sh, scripts/k8s-smoke.sh and its dashboard check);
