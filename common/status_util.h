@@ -4,6 +4,7 @@
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace updraft {
 
@@ -11,6 +12,15 @@ namespace updraft {
 // Codes map one to one; the message is kept.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// A gRPC handler's answer from a domain call: the value into `response`, or
+// the error as a grpc::Status.
+template <typename T>
+grpc::Status ReplyWith(absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
 
 }  // namespace updraft
 

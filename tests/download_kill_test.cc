@@ -12,9 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -34,13 +32,6 @@ namespace {
 constexpr size_t kArtifactSize = 8 << 20;
 constexpr size_t kMessageSize = 256 << 10;
 constexpr absl::Duration kWaitLimit = absl::Seconds(20);
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<std::string> FilesIn(const std::string& dir) {
   std::vector<std::string> out;

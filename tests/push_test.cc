@@ -9,6 +9,7 @@
 #include "sdk/device/ip_push_listener.h"
 #include "sdk/device/push_handler.h"
 #include "tests/e2e_fixture.h"
+#include "tests/service_process.h"
 
 namespace updraft::e2e {
 namespace {
@@ -17,13 +18,7 @@ class PushTest : public PlatformTest {
  protected:
   // Polls `pred` (bounded): the listener runs on its own thread.
   static bool Await(const std::function<bool()>& pred) {
-    absl::Mutex mu;
-    bool never = false;
-    for (int i = 0; i < 1000 && !pred(); ++i) {
-      absl::MutexLock lock(&mu);
-      mu.AwaitWithTimeout(absl::Condition(&never), absl::Milliseconds(10));
-    }
-    return pred();
+    return PollUntil(pred, absl::Seconds(10));
   }
 };
 

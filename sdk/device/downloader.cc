@@ -306,6 +306,7 @@ absl::StatusOr<std::string> Downloader::FetchFrom(
     return SetProgress(state, release_id, m, next);
   };
   // Verifies, writes and records one chunk from a source.
+  const std::string write_error = absl::StrCat("cannot write ", part);
   // Writes and records chunk `next` once its SHA-256 `digest` is known.
   auto commit = [&](absl::string_view data, const std::string& digest) -> absl::Status {
     if (digest != m.chunk_sha256(next)) {
@@ -315,7 +316,7 @@ absl::StatusOr<std::string> Downloader::FetchFrom(
           v1::PACKAGE_VALIDATION_FAILED);
     }
     const int64_t offset = static_cast<int64_t>(next) * m.chunk_size();
-    absl::Status w = PwriteAll(fd.get(), data, offset, absl::StrCat("cannot write ", part));
+    absl::Status w = PwriteAll(fd.get(), data, offset, write_error);
     if (!w.ok()) return LocalError(w);
     if (whole_or_null != nullptr) whole_or_null->Update(data);
     ++next;

@@ -26,10 +26,7 @@ absl::Status GrpcChunkSource::Stream(const v1::ArtifactManifest& manifest, uint3
       return s;
     }
   }
-  grpc::Status finished = reader->Finish();
-  if (finished.ok()) return absl::OkStatus();
-  absl::Status status = FromGrpcStatus(finished);
-  return absl::Status(status.code(), finished.error_message());
+  return FromGrpcStatus(reader->Finish());
 }
 
 }  // namespace updraft::device

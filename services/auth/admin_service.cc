@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/login_format.h"
 #include "common/status_util.h"
 #include "services/auth/device_csv.h"
 #include "services/auth/device_validation.h"
@@ -109,7 +110,7 @@ absl::StatusOr<DeviceRecord> AdminService::RegisterDevice(
   return options_.registry->Register(
       device, Audit(who, "register_device", device_id,
                     absl::StrCat("status=accepted key_type=", KeyTypeName(key_type),
-                                 " key=", Sha256Hex(public_key).substr(0, 16))));
+                                 " key=", KeyIdFor(public_key))));
 }
 
 absl::StatusOr<DeviceRecord> AdminService::GetDevice(absl::string_view device_id) {

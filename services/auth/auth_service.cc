@@ -3,6 +3,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/login_format.h"
 #include "common/status_util.h"
 
 namespace updraft {
@@ -121,8 +122,7 @@ absl::StatusOr<DeviceRecord> AuthService::RegisterPending(const ChallengeRequest
   audit.action = "self_register_device";
   audit.device_id = request.device_id;
   audit.detail = absl::StrCat("status=pending key_type=", KeyTypeName(request.key_type),
-                              " key=", Sha256Hex(request.public_key).substr(0, 16),
-                              " source=", request.source);
+                              " key=", KeyIdFor(request.public_key), " source=", request.source);
   auto stored = options_.registry->Register(device, audit);
   // Two replicas racing on the same device: the other one recorded it.
   if (stored.status().code() == absl::StatusCode::kAlreadyExists) {

@@ -399,7 +399,7 @@ TEST_F(CampaignEngineTest, GatedOffersReachOnlyDevicesWhoseWaveStarted) {
   const bool x = engine_->MayOffer("x", "rel_1");
   const bool y = engine_->MayOffer("y", "rel_1");
   EXPECT_NE(x, y) << "exactly one device is in the first wave";
-  EXPECT_FALSE(engine_->MayOffer("stranger", "rel_1"));  // not a target at all
+  EXPECT_FALSE(engine_->MayOffer("stranger", "rel_1"));     // not a target at all
   EXPECT_TRUE(engine_->MayOffer("stranger", "rel_other"));  // no campaign gates it
   ReportAll({x ? "x" : "y"}, v1::SUCCESS);
   Tick();  // wave 1 succeeded: wave 2 starts

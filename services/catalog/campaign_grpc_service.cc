@@ -15,13 +15,6 @@ namespace {
 
 constexpr int kWatchBatch = 500;
 
-template <typename T>
-grpc::Status Reply(absl::StatusOr<T> result, T* response) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  *response = *std::move(result);
-  return grpc::Status::OK;
-}
-
 bool IsFinal(v1::CampaignState s) {
   return s == v1::CAMPAIGN_CANCELLED || s == v1::CAMPAIGN_COMPLETED || s == v1::CAMPAIGN_EXPIRED;
 }
@@ -36,42 +29,42 @@ grpc::Status GrpcCampaignAdmin::CreateCampaign(grpc::ServerContext* context,
                                                const v1::CreateCampaignRequest* request,
                                                v1::Campaign* response) {
   UPDRAFT_AUTHORIZE(Role::kPublisher, "CreateCampaign");
-  return Reply(options_.engine->CreateCampaign(*request, who->key_id), response);
+  return ReplyWith(options_.engine->CreateCampaign(*request, who->key_id), response);
 }
 
 grpc::Status GrpcCampaignAdmin::GetCampaign(grpc::ServerContext* context,
                                             const v1::GetCampaignRequest* request,
                                             v1::Campaign* response) {
   UPDRAFT_AUTHORIZE(Role::kViewer, "GetCampaign");
-  return Reply(options_.engine->GetCampaign(request->campaign_id()), response);
+  return ReplyWith(options_.engine->GetCampaign(request->campaign_id()), response);
 }
 
 grpc::Status GrpcCampaignAdmin::ListCampaigns(grpc::ServerContext* context,
                                               const v1::ListCampaignsRequest* request,
                                               v1::ListCampaignsResponse* response) {
   UPDRAFT_AUTHORIZE(Role::kViewer, "ListCampaigns");
-  return Reply(options_.engine->ListCampaigns(*request), response);
+  return ReplyWith(options_.engine->ListCampaigns(*request), response);
 }
 
 grpc::Status GrpcCampaignAdmin::PauseCampaign(grpc::ServerContext* context,
                                               const v1::CampaignActionRequest* request,
                                               v1::Campaign* response) {
   UPDRAFT_AUTHORIZE(Role::kPublisher, "PauseCampaign");
-  return Reply(options_.engine->Pause(*request, who->key_id), response);
+  return ReplyWith(options_.engine->Pause(*request, who->key_id), response);
 }
 
 grpc::Status GrpcCampaignAdmin::ResumeCampaign(grpc::ServerContext* context,
                                                const v1::CampaignActionRequest* request,
                                                v1::Campaign* response) {
   UPDRAFT_AUTHORIZE(Role::kPublisher, "ResumeCampaign");
-  return Reply(options_.engine->Resume(*request, who->key_id), response);
+  return ReplyWith(options_.engine->Resume(*request, who->key_id), response);
 }
 
 grpc::Status GrpcCampaignAdmin::CancelCampaign(grpc::ServerContext* context,
                                                const v1::CampaignActionRequest* request,
                                                v1::Campaign* response) {
   UPDRAFT_AUTHORIZE(Role::kPublisher, "CancelCampaign");
-  return Reply(options_.engine->Cancel(*request, who->key_id), response);
+  return ReplyWith(options_.engine->Cancel(*request, who->key_id), response);
 }
 
 grpc::Status GrpcCampaignAdmin::WatchCampaign(grpc::ServerContext* context,

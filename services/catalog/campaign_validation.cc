@@ -12,7 +12,6 @@
 namespace updraft::catalog {
 namespace {
 
-constexpr size_t kMaxDeviceIdLength = 128;
 constexpr size_t kMaxAttributeLength = 128;
 constexpr int kMaxFilterValues = 256;
 constexpr int kMinutesPerDay = 24 * 60;

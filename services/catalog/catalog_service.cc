@@ -332,11 +332,7 @@ absl::StatusOr<v1::CheckForUpdatesResponse> CatalogService::CheckForUpdates(
     offer->set_kind(o.kind == OfferKind::kOverwrite ? v1::OVERWRITE : v1::FRESH_INSTALL);
     *offer->mutable_release() = snapshot->releases.at(o.release_id);
     offer->set_installed_version(o.installed_version);
-    offer->set_download_target(options_.public_download_target);
-    if (!options_.public_http_base.empty()) {
-      offer->add_http_urls(absl::StrCat(options_.public_http_base, "/objects/",
-                                        offer->release().artifact().sha256()));
-    }
+    FillOfferSources(offer);
   }
   UPDRAFT_RETURN_IF_ERROR(PersonalizeCheck(device_id, request, *snapshot, &response));
   if (options_.grants != nullptr &&

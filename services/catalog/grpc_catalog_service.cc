@@ -5,24 +5,13 @@
 #include "common/status_util.h"
 
 namespace updraft::catalog {
-namespace {
-
-// Copies a result into the response, or converts its error.
-template <typename T>
-grpc::Status Reply(absl::StatusOr<T> result, T* response) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  *response = *std::move(result);
-  return grpc::Status::OK;
-}
-
-}  // namespace
 
 grpc::Status GrpcCatalogAdmin::CreatePackage(grpc::ServerContext* context,
                                              const v1::CreatePackageRequest* request,
                                              v1::Package* response) {
   auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kPublisher, "CreatePackage");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  return Reply(service_->CreatePackage(*request), response);
+  return ReplyWith(service_->CreatePackage(*request), response);
 }
 
 grpc::Status GrpcCatalogAdmin::CreateRelease(grpc::ServerContext* context,
@@ -30,7 +19,7 @@ grpc::Status GrpcCatalogAdmin::CreateRelease(grpc::ServerContext* context,
                                              v1::Release* response) {
   auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kPublisher, "CreateRelease");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  return Reply(service_->CreateRelease(*request), response);
+  return ReplyWith(service_->CreateRelease(*request), response);
 }
 
 grpc::Status GrpcCatalogAdmin::PublishRelease(grpc::ServerContext* context,
@@ -38,7 +27,7 @@ grpc::Status GrpcCatalogAdmin::PublishRelease(grpc::ServerContext* context,
                                               v1::Release* response) {
   auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kPublisher, "PublishRelease");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  return Reply(service_->PublishRelease(*request), response);
+  return ReplyWith(service_->PublishRelease(*request), response);
 }
 
 grpc::Status GrpcCatalogAdmin::WithdrawRelease(grpc::ServerContext* context,
@@ -46,7 +35,7 @@ grpc::Status GrpcCatalogAdmin::WithdrawRelease(grpc::ServerContext* context,
                                                v1::Release* response) {
   auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kPublisher, "WithdrawRelease");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  return Reply(service_->WithdrawRelease(*request), response);
+  return ReplyWith(service_->WithdrawRelease(*request), response);
 }
 
 grpc::Status GrpcCatalogAdmin::GetRelease(grpc::ServerContext* context,
@@ -54,7 +43,7 @@ grpc::Status GrpcCatalogAdmin::GetRelease(grpc::ServerContext* context,
                                           v1::Release* response) {
   auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kViewer, "GetRelease");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  return Reply(service_->GetRelease(*request), response);
+  return ReplyWith(service_->GetRelease(*request), response);
 }
 
 grpc::Status GrpcCatalogAdmin::GetDeviceState(grpc::ServerContext* context,
@@ -62,7 +51,7 @@ grpc::Status GrpcCatalogAdmin::GetDeviceState(grpc::ServerContext* context,
                                               v1::DeviceState* response) {
   auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kViewer, "GetDeviceState");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  return Reply(service_->GetDeviceState(*request), response);
+  return ReplyWith(service_->GetDeviceState(*request), response);
 }
 
 grpc::Status GrpcCatalogAdmin::AddGroupMembers(grpc::ServerContext* context,
@@ -70,7 +59,7 @@ grpc::Status GrpcCatalogAdmin::AddGroupMembers(grpc::ServerContext* context,
                                                v1::GroupMembersResponse* response) {
   auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kPublisher, "AddGroupMembers");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  return Reply(service_->AddGroupMembers(*request), response);
+  return ReplyWith(service_->AddGroupMembers(*request), response);
 }
 
 grpc::Status GrpcCatalogAdmin::RemoveGroupMembers(grpc::ServerContext* context,
@@ -79,7 +68,7 @@ grpc::Status GrpcCatalogAdmin::RemoveGroupMembers(grpc::ServerContext* context,
   auto who =
       AuthorizeOperator(*context, *operator_verifier_, Role::kPublisher, "RemoveGroupMembers");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  return Reply(service_->RemoveGroupMembers(*request), response);
+  return ReplyWith(service_->RemoveGroupMembers(*request), response);
 }
 
 grpc::Status GrpcCatalogAdmin::ListGroupMembers(grpc::ServerContext* context,
@@ -87,7 +76,7 @@ grpc::Status GrpcCatalogAdmin::ListGroupMembers(grpc::ServerContext* context,
                                                 v1::ListGroupMembersResponse* response) {
   auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kViewer, "ListGroupMembers");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  return Reply(service_->ListGroupMembers(*request), response);
+  return ReplyWith(service_->ListGroupMembers(*request), response);
 }
 
 grpc::Status GrpcCatalogAdmin::QueueOperation(grpc::ServerContext* context,
@@ -95,7 +84,7 @@ grpc::Status GrpcCatalogAdmin::QueueOperation(grpc::ServerContext* context,
                                               v1::QueueOperationResponse* response) {
   auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kPublisher, "QueueOperation");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  return Reply(service_->QueueOperation(*request), response);
+  return ReplyWith(service_->QueueOperation(*request), response);
 }
 
 grpc::Status GrpcCatalogAdmin::ListOperations(grpc::ServerContext* context,
@@ -103,7 +92,7 @@ grpc::Status GrpcCatalogAdmin::ListOperations(grpc::ServerContext* context,
                                               v1::ListOperationsResponse* response) {
   auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kViewer, "ListOperations");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  return Reply(service_->ListOperations(*request), response);
+  return ReplyWith(service_->ListOperations(*request), response);
 }
 
 grpc::Status GrpcCatalogAdmin::GetScomoTree(grpc::ServerContext* context,
@@ -111,7 +100,7 @@ grpc::Status GrpcCatalogAdmin::GetScomoTree(grpc::ServerContext* context,
                                             v1::ScomoTree* response) {
   auto who = AuthorizeOperator(*context, *operator_verifier_, Role::kViewer, "GetScomoTree");
   if (!who.ok()) return ToGrpcStatus(who.status());
-  return Reply(service_->GetScomoTree(*request), response);
+  return ReplyWith(service_->GetScomoTree(*request), response);
 }
 
 GrpcDeviceCatalog::GrpcDeviceCatalog(CatalogService* service, TokenVerifier* verifier,
@@ -135,7 +124,7 @@ grpc::Status GrpcDeviceCatalog::CheckForUpdates(grpc::ServerContext* context,
                                                 v1::CheckForUpdatesResponse* response) {
   absl::StatusOr<std::string> device_id = AuthenticateDevice(*context, *verifier_);
   if (!device_id.ok()) return ToGrpcStatus(device_id.status());
-  grpc::Status s = Reply(service_->CheckForUpdates(*device_id, *request), response);
+  grpc::Status s = ReplyWith(service_->CheckForUpdates(*device_id, *request), response);
   if (s.ok() && checks_with_offers_ != nullptr) {
     (response->offers().empty() ? checks_nothing_new_ : checks_with_offers_)->Increment();
   }
@@ -147,7 +136,7 @@ grpc::Status GrpcDeviceCatalog::ReportResult(grpc::ServerContext* context,
                                              v1::ReportResultResponse* response) {
   absl::StatusOr<std::string> device_id = AuthenticateDevice(*context, *verifier_);
   if (!device_id.ok()) return ToGrpcStatus(device_id.status());
-  grpc::Status s = Reply(service_->ReportResult(*device_id, *request), response);
+  grpc::Status s = ReplyWith(service_->ReportResult(*device_id, *request), response);
   if (s.ok() && !response->duplicate() && reports_ != nullptr) {
     reports_->Add({{"code", v1::ResultCode_Name(request->result())}}).Increment();
   }

@@ -37,7 +37,7 @@ absl::StatusOr<int> PgGroupStore::RemoveMembers(const std::string& group,
 absl::StatusOr<std::vector<std::string>> PgGroupStore::ListMembers(
     const std::string& group, const std::string& after_device_id, int limit) {
   std::vector<std::string> members;
-  absl::Status s = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+  absl::Status s = pool_->Read([&](pqxx::nontransaction& txn) -> absl::Status {
     members.clear();
     pqxx::result r = txn.exec_params(
         "SELECT device_id FROM device_group_members WHERE group_name = $1 AND device_id > $2"
@@ -52,7 +52,7 @@ absl::StatusOr<std::vector<std::string>> PgGroupStore::ListMembers(
 
 absl::StatusOr<std::vector<std::string>> PgGroupStore::GroupsOf(const std::string& device_id) {
   std::vector<std::string> groups;
-  absl::Status s = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+  absl::Status s = pool_->Read([&](pqxx::nontransaction& txn) -> absl::Status {
     groups.clear();
     pqxx::result r = txn.exec_params(
         "SELECT group_name FROM device_group_members WHERE device_id = $1"

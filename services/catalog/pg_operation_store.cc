@@ -1,6 +1,7 @@
 #include "services/catalog/pg_operation_store.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 
@@ -39,8 +40,10 @@ v1::ComponentOperation FromRow(const pqxx::row& row) {
 
 absl::Status PgOperationStore::Queue(const std::vector<v1::ComponentOperation>& operations) {
   return pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    std::set<std::string> known;  // a group's operations share one release
     for (const v1::ComponentOperation& op : operations) {
-      if (txn.exec_params("SELECT 1 FROM releases WHERE release_id = $1", op.release_id())
+      if (known.insert(op.release_id()).second &&
+          txn.exec_params("SELECT 1 FROM releases WHERE release_id = $1", op.release_id())
               .empty()) {
         return absl::NotFoundError(absl::StrCat("release ", op.release_id(), " not found"));
       }

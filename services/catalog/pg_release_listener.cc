@@ -89,7 +89,11 @@ PgReleaseListener::~PgReleaseListener() {
 void PgReleaseListener::Run(std::unique_ptr<Session> session) {
   const int64_t poll_us = absl::ToInt64Microseconds(options_.poll_interval);
   absl::Time last_reload = absl::Now();
+  // A full reload (releases and the pending-operation index) at reconnects
+  // and every full_reload_interval; a release NOTIFY reloads only the
+  // releases (the index follows its own channel).
   bool reload = false;
+  bool releases_changed = false;
   while (!stop_.HasBeenNotified()) {
     if (session == nullptr) {
       auto s = Connect();
@@ -105,11 +109,12 @@ void PgReleaseListener::Run(std::unique_ptr<Session> session) {
       reload = true;
     }
     if (absl::Now() - last_reload >= options_.full_reload_interval) reload = true;
-    if (reload) {
-      absl::Status s = Reload();
+    if (reload || releases_changed) {
+      absl::Status s = reload ? Reload() : options_.cache->Reload();
       if (s.ok()) {
+        if (reload) last_reload = absl::Now();
         reload = false;
-        last_reload = absl::Now();
+        releases_changed = false;
       } else {
         options_.logger->Warning("release snapshot reload failed",
                                  {{"error", std::string(s.message())}});
@@ -121,7 +126,7 @@ void PgReleaseListener::Run(std::unique_ptr<Session> session) {
       session->connection.await_notification(poll_us / 1000000, poll_us % 1000000);
       if (session->notified) {
         session->notified = false;
-        reload = true;
+        releases_changed = true;
       }
     } catch (const std::exception& e) {
       options_.logger->Warning("release listener lost its connection", {{"error", e.what()}});

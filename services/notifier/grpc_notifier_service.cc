@@ -204,14 +204,12 @@ grpc::ServerUnaryReactor* GrpcNotifierService::Ack(grpc::CallbackServerContext* 
                                                    const v1::AckRequest* request,
                                                    v1::AckResponse*) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto token = BearerToken(*context);
-  absl::StatusOr<AccessClaims> claims =
-      token.ok() ? verifier_.Verify(*token) : absl::StatusOr<AccessClaims>(token.status());
-  if (!claims.ok()) {
-    reactor->Finish(ToGrpcStatus(claims.status()));
+  absl::StatusOr<std::string> device_id = AuthenticateDevice(*context, verifier_);
+  if (!device_id.ok()) {
+    reactor->Finish(ToGrpcStatus(device_id.status()));
     return reactor;
   }
-  work_.Submit([this, reactor, request, device = claims->subject] {
+  work_.Submit([this, reactor, request, device = *std::move(device_id)] {
     reactor->Finish(ToGrpcStatus(service_.Ack(device, request->notification_id())));
   });
   return reactor;

@@ -23,12 +23,9 @@ class GrpcNotifierServiceTest : public ::testing::Test {
     env_ = *std::move(env);
     pool_ = *PgPool::Create({.uri = env_->pg_uri()});
     store_ = *PgOutboxStore::Create(pool_.get());
-    worker_ = *DeliveryWorker::Create(
-        {.store = store_.get(), .router = &router_, .metrics = &metrics_, .clock = &clock_});
     service_ = *NotifierService::Create({.store = store_.get(),
                                          .router = &router_,
                                          .hub = &hub_,
-                                         .worker = worker_.get(),
                                          .metrics = &metrics_,
                                          .clock = &clock_});
     grpc_service_ = std::make_unique<GrpcNotifierService>(*service_, verifier_, metrics_,
@@ -67,7 +64,6 @@ class GrpcNotifierServiceTest : public ::testing::Test {
   LocalDeviceRouter router_{&hub_};
   prometheus::Registry registry_;
   NotifierMetrics metrics_{registry_};
-  std::unique_ptr<DeliveryWorker> worker_;
   std::unique_ptr<NotifierService> service_;
   std::unique_ptr<GrpcNotifierService> grpc_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -35,9 +35,10 @@ NotifierMetrics::NotifierMetrics(prometheus::Registry& registry)
                           .Register(registry)) {
   for (v1::Channel c : DefaultChannelOrder()) {
     for (absl::string_view state : kOutboxStates) {
-      notifications_.Add({{"channel", ChannelName(c)}, {"state", std::string(state)}});
+      notification_series_[{c, std::string(state)}] =
+          &notifications_.Add({{"channel", ChannelName(c)}, {"state", std::string(state)}});
     }
-    latency_.Add({{"channel", ChannelName(c)}}, LatencyBuckets());
+    latency_series_[c] = &latency_.Add({{"channel", ChannelName(c)}}, LatencyBuckets());
     if (c != v1::CHANNEL_IP_PUSH) gateway_errors_.Add({{"channel", ChannelName(c)}});
     for (v1::Channel to : DefaultChannelOrder()) {
       if (to != c) fallbacks_.Add({{"from", ChannelName(c)}, {"to", ChannelName(to)}});
@@ -46,12 +47,21 @@ NotifierMetrics::NotifierMetrics(prometheus::Registry& registry)
 }
 
 void NotifierMetrics::Count(v1::Channel channel, const std::string& state) {
+  auto it = notification_series_.find({channel, state});
+  if (it != notification_series_.end()) {
+    it->second->Increment();
+    return;
+  }
   notifications_.Add({{"channel", ChannelName(channel)}, {"state", state}}).Increment();
 }
 
 void NotifierMetrics::Latency(v1::Channel channel, absl::Duration d) {
-  latency_.Add({{"channel", ChannelName(channel)}}, LatencyBuckets())
-      .Observe(absl::ToDoubleSeconds(d));
+  auto it = latency_series_.find(channel);
+  prometheus::Histogram& h =
+      it != latency_series_.end()
+          ? *it->second
+          : latency_.Add({{"channel", ChannelName(channel)}}, LatencyBuckets());
+  h.Observe(absl::ToDoubleSeconds(d));
 }
 
 void NotifierMetrics::Fallback(v1::Channel from, v1::Channel to) {

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
@@ -35,6 +36,11 @@ class NotifierMetrics {
   prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Family<prometheus::Counter>& fallbacks_;
   prometheus::Family<prometheus::Counter>& gateway_errors_;
+  // The series counted per device on the fan-out path, looked up once
+  // (Family::Add hashes its labels under a lock); read-only after
+  // construction.
+  absl::flat_hash_map<std::pair<int, std::string>, prometheus::Counter*> notification_series_;
+  absl::flat_hash_map<int, prometheus::Histogram*> latency_series_;
 };
 
 }  // namespace updraft::notifier

@@ -72,7 +72,6 @@ absl::StatusOr<std::unique_ptr<NotifierServer>> NotifierServer::Create(Options o
                            NotifierService::Create({.store = s->store_.get(),
                                                     .router = s->router_.get(),
                                                     .hub = s->hub_.get(),
-                                                    .worker = s->worker_.get(),
                                                     .metrics = s->notifier_metrics_.get(),
                                                     .clock = clock,
                                                     .logger = options.logger,

@@ -54,10 +54,9 @@ absl::StatusOr<DevicePrefs> TargetPrefs(const v1::AnnounceTarget& t, int i) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<NotifierService>> NotifierService::Create(Options options) {
-  if (!options.store || !options.router || !options.hub || !options.worker || !options.metrics ||
-      !options.clock) {
+  if (!options.store || !options.router || !options.hub || !options.metrics || !options.clock) {
     return absl::InvalidArgumentError(
-        "NotifierService needs a store, a router, a hub, a worker, metrics and a clock");
+        "NotifierService needs a store, a router, a hub, metrics and a clock");
   }
   std::unique_ptr<NotifierService> s(new NotifierService(std::move(options)));
   auto keys =

@@ -11,7 +11,6 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/logger.h"
-#include "services/notifier/delivery_worker.h"
 #include "services/notifier/device_router.h"
 #include "services/notifier/notifier_metrics.h"
 #include "services/notifier/outbox_store.h"
@@ -32,7 +31,6 @@ class NotifierService {
     OutboxStore* store = nullptr;
     DeviceRouter* router = nullptr;
     SubscriberHub* hub = nullptr;
-    DeliveryWorker* worker = nullptr;
     NotifierMetrics* metrics = nullptr;
     const Clock* clock = nullptr;
     Logger* logger = nullptr;

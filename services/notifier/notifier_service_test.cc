@@ -9,6 +9,7 @@
 #include "common/notification_format.h"
 #include "common/test_env.h"
 #include "gtest/gtest.h"
+#include "services/notifier/delivery_worker.h"
 #include "services/notifier/mocks.h"
 #include "services/notifier/pg_outbox_store.h"
 
@@ -55,7 +56,6 @@ class NotifierServiceTest : public ::testing::Test {
     auto s = NotifierService::Create({.store = store_.get(),
                                       .router = &router_,
                                       .hub = &hub_,
-                                      .worker = worker_.get(),
                                       .metrics = &metrics_,
                                       .clock = &clock_});
     ASSERT_TRUE(s.ok()) << s.status();

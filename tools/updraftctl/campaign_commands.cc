@@ -20,12 +20,6 @@
 namespace updraft::ctl {
 namespace {
 
-absl::Status Required(const Args& args, const char* key) {
-  if (args.Get(key).empty())
-    return absl::InvalidArgumentError(absl::StrCat("--", key, " is required"));
-  return absl::OkStatus();
-}
-
 absl::Status ParseFraction(const Args& args, const char* key, double def, double* out) {
   std::string v = args.Get(key);
   if (v.empty()) {
@@ -67,11 +61,6 @@ std::string Lower(absl::string_view name, absl::string_view prefix) {
   return absl::AsciiStrToLower(absl::StripPrefix(name, prefix));
 }
 
-std::string Time(int64_t unix_seconds) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(unix_seconds),
-                          absl::UTCTimeZone());
-}
-
 absl::Status Print(const Stubs& stubs, FILE* out, const google::protobuf::Message& m,
                    const std::string& human) {
   if (!stubs.json) fputs(human.c_str(), out);
@@ -81,7 +70,7 @@ absl::Status Print(const Stubs& stubs, FILE* out, const google::protobuf::Messag
 absl::Status Action(const Args& args, Stubs& stubs, FILE* out, const char* verb,
                     grpc::Status (v1::CampaignAdmin::StubInterface::*rpc)(
                         grpc::ClientContext*, const v1::CampaignActionRequest&, v1::Campaign*)) {
-  UPDRAFT_RETURN_IF_ERROR(Required(args, "campaign_id"));
+  UPDRAFT_RETURN_IF_ERROR(Require(args, {"campaign_id"}));
   v1::CampaignActionRequest req;
   req.set_campaign_id(args.Get("campaign_id"));
   req.set_reason(args.Get("reason"));
@@ -147,8 +136,7 @@ std::string RenderCampaign(const v1::Campaign& c) {
 }
 
 absl::Status ParseCampaignSpec(const Args& args, v1::CampaignSpec* spec) {
-  UPDRAFT_RETURN_IF_ERROR(Required(args, "name"));
-  UPDRAFT_RETURN_IF_ERROR(Required(args, "release_id"));
+  UPDRAFT_RETURN_IF_ERROR(Require(args, {"name", "release_id"}));
   spec->set_name(args.Get("name"));
   spec->set_release_id(args.Get("release_id"));
   v1::TargetSet* t = spec->mutable_targets();
@@ -278,7 +266,7 @@ absl::Status CampaignList(const Args& args, Stubs& stubs, FILE* out) {
 }
 
 absl::Status CampaignShow(const Args& args, Stubs& stubs, FILE* out) {
-  UPDRAFT_RETURN_IF_ERROR(Required(args, "campaign_id"));
+  UPDRAFT_RETURN_IF_ERROR(Require(args, {"campaign_id"}));
   v1::GetCampaignRequest req;
   req.set_campaign_id(args.Get("campaign_id"));
   v1::Campaign c;
@@ -300,7 +288,7 @@ absl::Status CampaignCancel(const Args& args, Stubs& stubs, FILE* out) {
 }
 
 absl::Status CampaignWatch(const Args& args, Stubs& stubs, FILE* out) {
-  UPDRAFT_RETURN_IF_ERROR(Required(args, "campaign_id"));
+  UPDRAFT_RETURN_IF_ERROR(Require(args, {"campaign_id"}));
   const bool all_events = args.Get("events") == "all";
   if (!args.Get("events").empty() && args.Get("events") != "all" &&
       args.Get("events") != "campaign") {
@@ -353,8 +341,7 @@ absl::Status CampaignWatch(const Args& args, Stubs& stubs, FILE* out) {
 }
 
 absl::Status WebhookCreate(const Args& args, Stubs& stubs, FILE* out) {
-  UPDRAFT_RETURN_IF_ERROR(Required(args, "url"));
-  UPDRAFT_RETURN_IF_ERROR(Required(args, "secret_file"));
+  UPDRAFT_RETURN_IF_ERROR(Require(args, {"url", "secret_file"}));
   std::ifstream in(args.Get("secret_file"));
   if (!in)
     return absl::InvalidArgumentError(
@@ -386,7 +373,7 @@ absl::Status WebhookList(const Args& args, Stubs& stubs, FILE* out) {
 }
 
 absl::Status WebhookDelete(const Args& args, Stubs& stubs, FILE* out) {
-  UPDRAFT_RETURN_IF_ERROR(Required(args, "webhook_id"));
+  UPDRAFT_RETURN_IF_ERROR(Require(args, {"webhook_id"}));
   v1::DeleteWebhookRequest req;
   req.set_webhook_id(args.Get("webhook_id"));
   v1::DeleteWebhookResponse resp;

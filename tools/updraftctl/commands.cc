@@ -19,12 +19,6 @@
 namespace updraft::ctl {
 namespace {
 
-std::string Time(int64_t unix_seconds) {
-  if (unix_seconds == 0) return "-";
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(unix_seconds),
-                          absl::UTCTimeZone());
-}
-
 absl::Status DeviceAction(const Args& args, Stubs& stubs, FILE* out, const char* verb,
                           grpc::Status (v1::AuthAdmin::StubInterface::*rpc)(
                               grpc::ClientContext*, const v1::DeviceActionRequest&, v1::Device*)) {
@@ -57,6 +51,12 @@ absl::Status Require(const Args& args, std::initializer_list<const char*> keys) 
       return absl::InvalidArgumentError(absl::StrCat("--", k, " is required"));
   }
   return absl::OkStatus();
+}
+
+std::string Time(int64_t unix_seconds) {
+  if (unix_seconds == 0) return "-";
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(unix_seconds),
+                          absl::UTCTimeZone());
 }
 
 std::string Args::Get(const std::string& key) const {

@@ -40,6 +40,8 @@ struct Args {
 // A context for one management call: the operator token and, unless
 // `deadline` is false (a watch), a 60 s deadline.
 std::unique_ptr<grpc::ClientContext> Context(const Stubs& stubs, bool deadline = true);
+// "YYYY-MM-DD HH:MM:SS" in UTC, or "-" for 0.
+std::string Time(int64_t unix_seconds);
 // INVALID_ARGUMENT "--KEY is required" for the first option missing.
 absl::Status Require(const Args& args, std::initializer_list<const char*> keys);
 

@@ -21,12 +21,6 @@ absl::Status Limit(const Args& args, int* limit) {
   return absl::OkStatus();
 }
 
-std::string Time(int64_t unix_seconds) {
-  if (unix_seconds == 0) return "-";
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(unix_seconds),
-                          absl::UTCTimeZone());
-}
-
 absl::Status ChangeMembers(const Args& args, Stubs& stubs, FILE* out, bool add) {
   UPDRAFT_RETURN_IF_ERROR(Require(args, {"group", "device_id"}));
   v1::GroupMembersRequest req;
