@@ -87,11 +87,12 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Create(Options options) 
       CachingDeviceRegistry::Options{.backend = s->registry_.get(),
                                      .clock = clock,
                                      .revocations = s->revocation_list_.get(),
-                                     .ttl = options.device_cache_ttl});
+                                     .ttl = options.device_cache_ttl,
+                                     .metrics = &s->metrics_->registry()});
   RateLimit per_device{options.login_attempts_per_device, options.login_rate_window};
   RateLimit per_source{options.login_attempts_per_source, options.login_rate_window};
   UPDRAFT_ASSIGN_OR_RETURN(s->service_, AuthService::Create({
-                                            .registry = s->registry_.get(),
+                                            .registry = s->device_cache_.get(),
                                             .challenges = s->challenges_.get(),
                                             .api_keys = s->api_keys_.get(),
                                             .keys = s->ring_.get(),
@@ -104,7 +105,7 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Create(Options options) 
                                             .metrics = &s->metrics_->registry(),
                                         }));
   UPDRAFT_ASSIGN_OR_RETURN(s->admin_, AdminService::Create({
-                                          .registry = s->registry_.get(),
+                                          .registry = s->device_cache_.get(),
                                           .api_keys = s->api_keys_.get(),
                                           .audit = s->audit_.get(),
                                           .keys = s->ring_.get(),

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
@@ -176,6 +177,15 @@ TEST_F(AuthServerTest, RegisterChallengeLoginAndVerifyWithPublishedKeys) {
     }
   }
   EXPECT_TRUE(counted);
+  // GetChallenge read the device from PostgreSQL; Login and the replay were
+  // answered from the login path's cache.
+  std::map<std::string, double> lookups;
+  for (const auto& family : (*server)->metrics().registry().Collect()) {
+    if (family.name != "updraft_auth_device_cache_lookups_total") continue;
+    for (const auto& m : family.metric) lookups[m.label.at(0).value] = m.counter.value;
+  }
+  EXPECT_EQ(lookups["miss"], 1);
+  EXPECT_GE(lookups["hit"], 1);
   (*server)->Shutdown();
 }
 

@@ -2,6 +2,18 @@
 
 namespace updraft {
 
+CachingDeviceRegistry::CachingDeviceRegistry(Options options) : options_(options) {
+  if (options_.metrics == nullptr) return;
+  auto& lookups = prometheus::BuildCounter()
+                      .Name("updraft_auth_device_cache_lookups_total")
+                      .Help(
+                          "Device record lookups on the login path, by whether the "
+                          "in-memory cache answered (hit) or PostgreSQL was read (miss).")
+                      .Register(*options_.metrics);
+  hits_ = &lookups.Add({{"result", "hit"}});
+  misses_ = &lookups.Add({{"result", "miss"}});
+}
+
 absl::StatusOr<DeviceRecord> CachingDeviceRegistry::Get(absl::string_view device_id) {
   const absl::Time now = options_.clock->Now();
   {
@@ -16,10 +28,14 @@ absl::StatusOr<DeviceRecord> CachingDeviceRegistry::Get(absl::string_view device
         as_of_fetch.issued_at = it->second.fetched_at;
         fresh = options_.revocations->Check(as_of_fetch).ok();
       }
-      if (fresh) return it->second.record;
+      if (fresh) {
+        if (hits_ != nullptr) hits_->Increment();
+        return it->second.record;
+      }
       entries_.erase(it);
     }
   }
+  if (misses_ != nullptr) misses_->Increment();
   auto record = options_.backend->Get(device_id);
   if (record.ok() && record->status == DeviceStatus::kAccepted) {
     absl::MutexLock lock(&mu_);

@@ -8,6 +8,8 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/token.h"
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
 #include "services/auth/device_registry.h"
 
 namespace updraft {
@@ -28,8 +30,10 @@ class CachingDeviceRegistry : public DeviceRegistry {
     const RevocationChecker* revocations = nullptr;
     absl::Duration ttl = absl::Seconds(2);
     size_t capacity = 100000;
+    // Optional: updraft_auth_device_cache_lookups_total{result="hit"|"miss"}.
+    prometheus::Registry* metrics = nullptr;
   };
-  explicit CachingDeviceRegistry(Options options) : options_(options) {}
+  explicit CachingDeviceRegistry(Options options);
 
   absl::StatusOr<DeviceRecord> Register(const DeviceRecord& device,
                                         const AuditEntry& audit) override;
@@ -49,6 +53,8 @@ class CachingDeviceRegistry : public DeviceRegistry {
   void Drop(absl::string_view device_id);
 
   const Options options_;
+  prometheus::Counter* hits_ = nullptr;
+  prometheus::Counter* misses_ = nullptr;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
 };
