@@ -35,7 +35,8 @@ install_cleanup_trap
 log "building //bench:${name}_bench (-c opt)"
 bz build -c opt "//bench:${name}_bench"
 if [ "$name" = sdk ]; then
-  bz build -c opt //bench:grpc_stream_peer //sdk/device:updraft_example \
+  bz build -c opt //bench:grpc_stream_peer //bench:grpc_stream_peer_static \
+    //sdk/device:updraft_example //sdk/device:updraft_example_static \
     //sdk/device:libupdraft_device.so //tools/fleet_sim
 fi
 start_postgres
@@ -78,7 +79,8 @@ case "$name" in
     # last), so that other builds in the workspace cannot swap them meanwhile.
     opt_bin="$(bz info -c opt bazel-bin 2>/dev/null)"
     bin="$work/bin"
-    for t in bench/sdk_bench bench/grpc_stream_peer sdk/device/updraft_example tools/fleet_sim/fleet_sim; do
+    for t in bench/sdk_bench bench/grpc_stream_peer bench/grpc_stream_peer_static \
+      sdk/device/updraft_example sdk/device/updraft_example_static tools/fleet_sim/fleet_sim; do
       mkdir -p "$bin/$(dirname "$t")" && cp "$opt_bin/$t" "$bin/$t"
     done
     cp "$opt_bin/sdk/device/libupdraft_device.so" "$work/"

@@ -72,6 +72,14 @@ int64_t Status(pid_t pid, const std::string& field) {
 
 int64_t RssKib(pid_t pid) { return Status(pid, "VmRSS"); }
 
+// Copies /proc/<pid>/smaps to `path`, for a per-mapping look at where the
+// resident memory is (bench/smaps_top.py).
+void KeepSmaps(pid_t pid, const std::string& path) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/smaps"));
+  std::ofstream out(path);
+  out << in.rdbuf();
+}
+
 std::string Breakdown(pid_t pid) {
   return absl::StrCat("RssAnon ", Status(pid, "RssAnon"), " KiB, RssFile ", Status(pid, "RssFile"),
                       " KiB, ", Status(pid, "Threads"), " threads");
@@ -248,25 +256,47 @@ int Main() {
     return [&, k] { return (*notifier)->connected_devices() >= k; };
   };
 
-  // 1. One idle device (the C example over the C API).
-  pid_t device = Spawn(
-      {bin + "/sdk/device/updraft_example", "--device_id=bench-idle",
-       "--key_file=" + dir + "/idle.key", "--state_dir=" + dir + "/idle-state",
-       "--install_dir=" + dir + "/idle-apps", "--auth=" + auth_address, "--catalog=127.0.0.1:1",
-       "--notifier=" + notifier_address, "--plaintext", "--ip_push_seconds=100000"},
-      dir + "/idle-device.log");
-  if (device < 0 || !WaitFor(connected(1), absl::Seconds(60))) {
-    fprintf(stderr, "the idle device did not open its stream (see %s/idle-device.log)\n",
-            dir.c_str());
-    return 1;
-  }
-  absl::SleepFor(absl::GetFlag(FLAGS_settle));
-  const int64_t device_rss = RssKib(device);
-  const std::string device_breakdown = Breakdown(device);
-  Stop(device);
-  WaitFor([&] { return (*notifier)->connected_devices() == 0; }, absl::Seconds(30));
+  // One process holding one stream, measured once it is open and settled.
+  struct Idle {
+    int64_t rss = -1;
+    std::string breakdown;
+  };
+  auto measure = [&](const std::vector<std::string>& argv, const std::string& name) {
+    Idle idle;
+    pid_t pid = Spawn(argv, dir + "/" + name + ".log");
+    if (pid < 0 || !WaitFor(connected(1), absl::Seconds(60))) {
+      fprintf(stderr, "%s did not open its stream (see %s/%s.log)\n", name.c_str(), dir.c_str(),
+              name.c_str());
+      if (pid > 0) Stop(pid);
+      return idle;
+    }
+    absl::SleepFor(absl::GetFlag(FLAGS_settle));
+    idle.rss = RssKib(pid);
+    idle.breakdown = Breakdown(pid);
+    KeepSmaps(pid, dir + "/" + name + ".smaps");
+    Stop(pid);
+    WaitFor([&] { return (*notifier)->connected_devices() == 0; }, absl::Seconds(30));
+    return idle;
+  };
 
-  // 2. The peer: a bare gRPC client holding one stream.
+  // 1. One idle device (the C example over the C API), linked against the
+  // system's shared libraries, then with them linked in statically.
+  auto device_argv = [&](const std::string& binary) {
+    return std::vector<std::string>{bin + "/sdk/device/" + binary,
+                                    "--device_id=bench-idle",
+                                    "--key_file=" + dir + "/idle.key",
+                                    "--state_dir=" + dir + "/idle-state",
+                                    "--install_dir=" + dir + "/idle-apps",
+                                    "--auth=" + auth_address,
+                                    "--catalog=127.0.0.1:1",
+                                    "--notifier=" + notifier_address,
+                                    "--plaintext",
+                                    "--ip_push_seconds=100000"};
+  };
+  const Idle device = measure(device_argv("updraft_example"), "idle-device");
+  const Idle device_static = measure(device_argv("updraft_example_static"), "idle-device-static");
+
+  // 2. The peer: a bare gRPC client holding one stream, both ways linked.
   auto auth_stub =
       v1::Auth::NewStub(grpc::CreateChannel(auth_address, grpc::InsecureChannelCredentials()));
   absl::StatusOr<std::string> token = Token(*auth_stub, "bench-peer", peer_key);
@@ -274,17 +304,12 @@ int Main() {
     fprintf(stderr, "peer login: %s\n", token.status().ToString().c_str());
     return 1;
   }
-  pid_t peer =
-      Spawn({bin + "/bench/grpc_stream_peer", notifier_address, *token}, dir + "/peer.log");
-  if (peer < 0 || !WaitFor(connected(1), absl::Seconds(60))) {
-    fprintf(stderr, "the peer did not open its stream (see %s/peer.log)\n", dir.c_str());
-    return 1;
-  }
-  absl::SleepFor(absl::GetFlag(FLAGS_settle));
-  const int64_t peer_rss = RssKib(peer);
-  const std::string peer_breakdown = Breakdown(peer);
-  Stop(peer);
-  WaitFor([&] { return (*notifier)->connected_devices() == 0; }, absl::Seconds(30));
+  const Idle peer = measure({bin + "/bench/grpc_stream_peer", notifier_address, *token}, "peer");
+  const Idle peer_static =
+      measure({bin + "/bench/grpc_stream_peer_static", notifier_address, *token}, "peer-static");
+  if (device.rss < 0 || device_static.rss < 0 || peer.rss < 0 || peer_static.rss < 0) return 1;
+  const int64_t device_rss = device.rss;
+  const int64_t peer_rss = peer.rss;
 
   // 3. The fleet simulator holding N streams: one connection per device,
   // then its default (100 devices per connection, the headline).
@@ -296,9 +321,14 @@ int Main() {
   if (!own.ok || !shared.ok) return 1;
 
   printf("sdk: idle device (C example, IP Push stream open): VmRSS %lld KiB (%s)\n",
-         static_cast<long long>(device_rss), device_breakdown.c_str());
+         static_cast<long long>(device_rss), device.breakdown.c_str());
   printf("sdk: bare gRPC client holding one stream: VmRSS %lld KiB (%s)\n",
-         static_cast<long long>(peer_rss), peer_breakdown.c_str());
+         static_cast<long long>(peer_rss), peer.breakdown.c_str());
+  printf(
+      "sdk: linked statically (gRPC, protobuf, Abseil, OpenSSL, libarchive): idle device VmRSS "
+      "%lld KiB (%s); bare gRPC client VmRSS %lld KiB (%s)\n",
+      static_cast<long long>(device_static.rss), device_static.breakdown.c_str(),
+      static_cast<long long>(peer_static.rss), peer_static.breakdown.c_str());
   for (const FleetRun* r : {&own, &shared}) {
     printf(
         "sdk: fleet_sim %d devices, %d per connection, %lld streams open (%zu at the "
