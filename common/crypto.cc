@@ -342,6 +342,14 @@ absl::Status WriteKeyFile(const std::string& path, absl::string_view raw_key) {
     unlink(tmp.c_str());
     return absl::InternalError(absl::StrCat("cannot write key file ", path));
   }
+  // The rename itself survives a power loss only once the directory is synced.
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    fsync(dir_fd);
+    close(dir_fd);
+  }
   return absl::OkStatus();
 }
 

@@ -1,6 +1,9 @@
 #include "services/auth/admin_service.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -50,7 +53,6 @@ std::string WithReason(std::string detail, absl::string_view reason) {
   return detail;
 }
 
-// A new API key: record (without creator or audit) and the key text.
 // An API key record for `raw` (32 bytes), or for a new random key.
 CreatedApiKey NewApiKey(absl::string_view name, Role role, absl::Time now,
                         std::string raw = RandomBytes(32)) {
@@ -276,27 +278,79 @@ absl::StatusOr<std::vector<AuditEntry>> AdminService::ListAudit(absl::string_vie
   return options_.audit->List(query);
 }
 
-absl::StatusOr<bool> AdminService::EnsureBootstrapAdminKey(const std::string& path) {
-  if (path.empty()) return absl::InvalidArgumentError("bootstrap admin key file path is empty");
+namespace {
+
+// What the bootstrap key file holds.
+struct BootstrapFile {
+  bool present = false;
+  std::string raw;  // the key, when the file holds one
+};
+
+absl::StatusOr<BootstrapFile> ReadBootstrapFile(const std::string& path) {
+  BootstrapFile file;
   struct stat st;
-  // A valid key already in the file (e.g. a Kubernetes Secret made by the
-  // operator) becomes the first admin key instead of a generated one.
-  std::string given;
-  if (stat(path.c_str(), &st) == 0) {
-    auto text = ReadApiKeyFile(path);
-    std::string raw;
-    if (text.ok() && absl::WebSafeBase64Unescape(*text, &raw)) {
-      auto key = options_.api_keys->FindByHash(Sha256(raw));
-      if (key.ok() && !key->revoked()) return false;
-      if (!key.ok() && key.status().code() != absl::StatusCode::kNotFound) return key.status();
-      if (!key.ok()) given = raw;
-    }
-  } else if (errno != ENOENT) {
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return file;
     return absl::FailedPreconditionError(absl::StrCat("cannot access ", path));
   }
-  absl::Time now = options_.clock->Now();
-  CreatedApiKey key = given.empty() ? NewApiKey("bootstrap-admin", Role::kAdmin, now)
-                                    : NewApiKey("bootstrap-admin", Role::kAdmin, now, given);
+  file.present = true;
+  auto text = ReadApiKeyFile(path);
+  if (text.ok() && !absl::WebSafeBase64Unescape(*text, &file.raw)) file.raw.clear();
+  return file;
+}
+
+// An exclusive flock on `path`, held while it lives, so that replicas
+// sharing a writable bootstrap file do not both write one. Without a lock
+// file (a read-only directory) nothing can be written anyway.
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path)
+      : fd_(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+    if (fd_ >= 0) flock(fd_, LOCK_EX);
+  }
+  ~FileLock() {
+    if (fd_ >= 0) close(fd_);  // releases the lock
+  }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+absl::StatusOr<bool> AdminService::EnsureBootstrapAdminKey(const std::string& path) {
+  if (path.empty()) return absl::InvalidArgumentError("bootstrap admin key file path is empty");
+  // The file is written before the key is stored, never after: a process
+  // killed in between leaves a file whose key the next start registers,
+  // not a stored admin key that nobody holds.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    UPDRAFT_ASSIGN_OR_RETURN(BootstrapFile file, ReadBootstrapFile(path));
+    if (!file.raw.empty()) {
+      auto key = options_.api_keys->FindByHash(Sha256(file.raw));
+      if (key.ok() && !key->revoked()) return false;
+      if (!key.ok() && key.status().code() != absl::StatusCode::kNotFound) return key.status();
+      // A key made by the operator (e.g. a Kubernetes Secret), or one
+      // written by a start that died before storing it.
+      if (!key.ok()) return RegisterBootstrapKey(path, file.raw, /*generated=*/false);
+    }
+    // Missing, unreadable or revoked: write a new key, under the lock, after
+    // reading the file again (another replica may have written it).
+    FileLock lock(path + ".lock");
+    UPDRAFT_ASSIGN_OR_RETURN(BootstrapFile again, ReadBootstrapFile(path));
+    if (again.present != file.present || again.raw != file.raw) continue;
+    const std::string raw = RandomBytes(32);
+    UPDRAFT_RETURN_IF_ERROR(WriteKeyFile(path, raw));
+    return RegisterBootstrapKey(path, raw, /*generated=*/true);
+  }
+  return absl::AbortedError(absl::StrCat(path, " keeps changing; start auth again"));
+}
+
+absl::StatusOr<bool> AdminService::RegisterBootstrapKey(const std::string& path,
+                                                        const std::string& raw, bool generated) {
+  const absl::Time now = options_.clock->Now();
+  CreatedApiKey key = NewApiKey("bootstrap-admin", Role::kAdmin, now, raw);
   key.record.created_by = "bootstrap";
   AuditEntry audit;
   audit.at = now;
@@ -305,6 +359,11 @@ absl::StatusOr<bool> AdminService::EnsureBootstrapAdminKey(const std::string& pa
   audit.detail = absl::StrCat("key_id=", key.record.key_id, " name=bootstrap-admin role=admin");
   absl::Status created = options_.api_keys->CreateFirstAdmin(key.record, audit);
   if (created.code() == absl::StatusCode::kFailedPrecondition) {
+    // Another replica registered this very key meanwhile: nothing to do.
+    auto stored = options_.api_keys->FindByHash(Sha256(raw));
+    if (stored.ok() && !stored->revoked()) return false;
+    // Admin keys exist: a generated key that nobody can use is not kept.
+    if (generated) unlink(path.c_str());
     if (options_.logger != nullptr) {
       options_.logger->Warning(
           "admin API keys exist and the bootstrap file holds none of them; not creating another",
@@ -312,27 +371,14 @@ absl::StatusOr<bool> AdminService::EnsureBootstrapAdminKey(const std::string& pa
     }
     return false;
   }
+  // Any other error keeps the file: the key may have been stored with the
+  // answer lost, and the next start registers it or finds it stored.
   UPDRAFT_RETURN_IF_ERROR(created);
-  if (!given.empty()) {
-    if (options_.logger != nullptr) {
-      options_.logger->Warning("registered the key in the bootstrap file as the first admin key",
-                               {{"path", path}, {"key_id", key.record.key_id}});
-    }
-    return true;
-  }
-  std::string raw;
-  absl::WebSafeBase64Unescape(key.api_key, &raw);
-  absl::Status written = WriteKeyFile(path, raw);
-  if (!written.ok()) {
-    AuditEntry undo = audit;
-    undo.action = "revoke_api_key";
-    undo.detail = absl::StrCat("key_id=", key.record.key_id, " (bootstrap file not written)");
-    options_.api_keys->Revoke(key.record.key_id, undo).IgnoreError();
-    return written;
-  }
   if (options_.logger != nullptr) {
-    options_.logger->Warning("created the bootstrap admin API key",
-                             {{"path", path}, {"key_id", key.record.key_id}});
+    options_.logger->Warning(
+        generated ? "created the bootstrap admin API key"
+                  : "registered the key in the bootstrap file as the first admin key",
+        {{"path", path}, {"key_id", key.record.key_id}});
   }
   return true;
 }

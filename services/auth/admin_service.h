@@ -94,8 +94,10 @@ class AdminService {
   // key, nothing happens. Otherwise, when no valid admin key exists, the key
   // in `path` (a Secret made by the operator) becomes the first admin key,
   // or, when `path` is missing, a new key is created and written there (mode
-  // 0600). When admin keys exist but the file holds none of them, logs a
-  // warning and changes nothing. Returns whether a key was registered.
+  // 0600) first and then stored, so a process killed in between leaves a key
+  // the next start registers. When admin keys exist but the file holds none
+  // of them, logs a warning and changes nothing. Returns whether a key was
+  // registered.
   absl::StatusOr<bool> EnsureBootstrapAdminKey(const std::string& path);
 
  private:
@@ -107,6 +109,8 @@ class AdminService {
                                           const std::vector<DeviceStatus>& from, DeviceStatus to,
                                           absl::string_view action, absl::string_view reason);
   absl::Status PublishSubject(absl::string_view audience, absl::string_view id, absl::Time at);
+  absl::StatusOr<bool> RegisterBootstrapKey(const std::string& path, const std::string& raw,
+                                            bool generated);
 
   const Options options_;
 };

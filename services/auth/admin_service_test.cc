@@ -416,5 +416,43 @@ TEST_F(BootstrapTest, ReplacesAFileWhoseKeyWasRevokedWhenNoAdminIsLeft) {
   EXPECT_NE(*ReadApiKeyFile(path_), first);
 }
 
+// A store whose CreateFirstAdmin fails as if the process died (or the
+// database went away) before the key was stored.
+class DyingApiKeyStore : public FakeApiKeyStore {
+ public:
+  absl::Status CreateFirstAdmin(const ApiKeyRecord& key, const AuditEntry& audit) override {
+    if (die_) return absl::UnavailableError("connection lost");
+    return FakeApiKeyStore::CreateFirstAdmin(key, audit);
+  }
+  bool die_ = true;
+};
+
+TEST_F(BootstrapTest, AStartThatDiesBeforeStoringTheKeyLeavesAKeyTheNextStartRegisters) {
+  DyingApiKeyStore keys;
+  auto make = [&] {
+    return *AdminService::Create({.registry = &registry_,
+                                  .api_keys = &keys,
+                                  .audit = &audit_,
+                                  .keys = ring_.get(),
+                                  .revocations = &publisher_,
+                                  .clock = &clock_});
+  };
+  EXPECT_EQ(make()->EnsureBootstrapAdminKey(path_).status().code(), absl::StatusCode::kUnavailable);
+  auto written = ReadApiKeyFile(path_);
+  ASSERT_TRUE(written.ok()) << "the key file is written before the key is stored";
+
+  keys.die_ = false;
+  auto registered = make()->EnsureBootstrapAdminKey(path_);
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  EXPECT_TRUE(*registered);
+  EXPECT_EQ(*ReadApiKeyFile(path_), *written);
+  std::string raw;
+  ASSERT_TRUE(absl::WebSafeBase64Unescape(*written, &raw));
+  auto stored = keys.FindByHash(Sha256(raw));
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->role, Role::kAdmin);
+  EXPECT_FALSE(*make()->EnsureBootstrapAdminKey(path_));
+}
+
 }  // namespace
 }  // namespace updraft
