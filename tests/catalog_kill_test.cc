@@ -30,37 +30,13 @@ constexpr absl::Duration kWaitLimit = absl::Seconds(30);
 class CatalogKillTest : public PlatformTest {
  protected:
   std::unique_ptr<ServiceProcess> StartCatalog(const std::string& name) {
-    auto p = ServiceProcess::Start(
-        "services/catalog/catalog",
-        {"--listen=127.0.0.1:0",
-         "--metrics_listen=", absl::StrCat("--pg_uri=", platform_->env().pg_uri()),
-         absl::StrCat("--download_address=", platform_->download_address()),
-         absl::StrCat("--auth_address=", platform_->auth_address()),
-         absl::StrCat("--redis=", platform_->env().redis_options().host, ":",
-                      platform_->env().redis_options().port),
-         absl::StrCat("--redis_key_prefix=", platform_->env().redis_prefix()),
-         "--notifier_address="},
-        absl::StrCat(dir_, "/", name, ".log"), "catalog started", kWaitLimit);
+    std::vector<std::string> flags = platform_->CatalogProcessFlags();
+    flags.insert(flags.end(), {"--notifier_address="});
+    auto p =
+        ServiceProcess::Start("services/catalog/catalog", flags,
+                              absl::StrCat(dir_, "/", name, ".log"), "catalog started", kWaitLimit);
     EXPECT_TRUE(p.ok()) << p.status();
     return p.ok() ? *std::move(p) : nullptr;
-  }
-
-  v1::ReportResultRequest Report(int device, const v1::Release& release) {
-    v1::ReportResultRequest r;
-    r.set_report_id(absl::StrCat("report-", device));
-    r.set_release_id(release.release_id());
-    r.set_result(v1::SUCCESS);
-    r.set_message("installed");
-    for (const auto& dc : release.dcinfo().entries()) {
-      auto* c = r.add_deployed();
-      c->set_dc_id(dc.dc_id());
-      c->set_release_id(release.release_id());
-      c->set_name(dc.dc_id());
-      c->set_version(release.version());
-      c->set_location(v1::DEPLOYED);
-      c->set_state(v1::ACTIVE);
-    }
-    return r;
   }
 
   static grpc::Status Send(v1::DeviceCatalog::Stub& stub, const std::string& token,
@@ -101,7 +77,10 @@ TEST_F(CatalogKillTest, ReportsInFlightWhenTheCatalogDiesAreRecordedExactlyOnce)
     senders.emplace_back([&, t] {
       for (int i = t; i < kDevices; i += 4) {
         v1::ReportResultResponse response;
-        if (Send(*first_stub, tokens[i], Report(i, release), &response).ok()) ++acknowledged;
+        if (Send(*first_stub, tokens[i], SuccessReport(absl::StrCat("report-", i), release),
+                 &response)
+                .ok())
+          ++acknowledged;
       }
     });
   }
@@ -117,7 +96,8 @@ TEST_F(CatalogKillTest, ReportsInFlightWhenTheCatalogDiesAreRecordedExactlyOnce)
   int duplicates = 0;
   for (int i = 0; i < kDevices; ++i) {
     v1::ReportResultResponse response;
-    grpc::Status s = Send(*stub, tokens[i], Report(i, release), &response);
+    grpc::Status s =
+        Send(*stub, tokens[i], SuccessReport(absl::StrCat("report-", i), release), &response);
     ASSERT_TRUE(s.ok()) << s.error_message();
     duplicates += response.duplicate();
   }

@@ -5,7 +5,8 @@
 // "OUTCOME <result code> <message>", so the test can see what happened.
 //   crash_device --auth=ADDR --catalog=ADDR --device_id=ID --dir=DIR
 //                --publisher_key=BASE64URL --now_unix=SECONDS
-//                [--crash_at=STEP [--crash_after_chunks=N]]
+//                [--crash_at=STEP [--crash_after_chunks=N]] [--download_target=ADDR]
+// At the verified step it also prints "ARTIFACT <sha256 of the downloaded file>".
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
@@ -17,6 +18,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/crypto.h"
 #include "sdk/device/client.h"
 #include "sdk/device/directory_installer.h"
 #include "sdk/device/file_key_store.h"
@@ -29,6 +31,8 @@ ABSL_FLAG(std::string, publisher_key, "", "Trusted publisher public key (base64u
 ABSL_FLAG(int64_t, now_unix, 0, "The platform's (fake) time; the device's clock stays there.");
 ABSL_FLAG(std::string, crash_at, "", "Step to die at (see StepName); empty: never.");
 ABSL_FLAG(int, crash_after_chunks, 1, "For crash_at=downloading: chunks done before dying.");
+ABSL_FLAG(std::string, download_target, "",
+          "Download service address instead of the offer's (e.g. a proxy in front of it).");
 
 namespace {
 
@@ -96,8 +100,18 @@ int main(int argc, char** argv) {
   o.consent = [](const updraft::v1::Offer&) { return true; };
   o.sleep = [](absl::Duration) {};
   o.rpc_timeout = absl::Seconds(20);
+  o.download_target_override = absl::GetFlag(FLAGS_download_target);
   o.on_progress = [&](const ProgressEvent& e) {
     printf("EVENT %s %u\n", StepName(e.step), e.download.chunks_done);
+    if (e.step == ProgressEvent::Step::kVerified) {
+      std::string bytes;
+      FILE* f = fopen(absl::StrCat(dir, "/state/downloads/", e.download.sha256).c_str(), "rb");
+      const bool found = f != nullptr;
+      char buf[65536];
+      for (size_t n; found && (n = fread(buf, 1, sizeof buf, f)) > 0;) bytes.append(buf, n);
+      if (found) fclose(f);
+      printf("ARTIFACT %s\n", found ? updraft::Sha256Hex(bytes).c_str() : "<missing>");
+    }
     fflush(stdout);
     if (crash_at == StepName(e.step) &&
         (e.step != ProgressEvent::Step::kDownloading || e.download.chunks_done >= crash_chunks)) {

@@ -92,9 +92,50 @@ class PlatformTest : public ::testing::Test {
     return state.ok() ? *state : v1::DeviceState();
   }
 
+  // One active upgrade of `device` installs `version` and reports it.
+  void ExpectInstalls(TestDevice& device, const std::string& version) {
+    auto run = device.client().RunActiveUpgrade();
+    ASSERT_TRUE(run.ok()) << run.status();
+    ASSERT_EQ(run->size(), 1u);
+    EXPECT_EQ((*run)[0].result, v1::SUCCESS) << (*run)[0].message;
+    EXPECT_EQ((*run)[0].release.version(), version);
+    EXPECT_TRUE((*run)[0].reported) << (*run)[0].report_error;
+  }
+
+  // Exactly one SUCCESS report of `release` for `device_id`.
+  void ExpectOneSuccess(const std::string& device_id, const v1::Release& release) {
+    int n = 0;
+    const v1::DeviceState state = DeviceState(device_id);  // outlives the loop
+    for (const auto& r : state.history()) {
+      n += r.release_id() == release.release_id() && r.result() == v1::SUCCESS;
+    }
+    EXPECT_EQ(n, 1) << device_id << " " << release.version();
+  }
+
   std::unique_ptr<Platform> platform_;
   v1::Package package_;
 };
+
+// The SUCCESS report a device sends after installing `release`: every DC of
+// it Deployed and active.
+inline v1::ReportResultRequest SuccessReport(const std::string& report_id,
+                                             const v1::Release& release) {
+  v1::ReportResultRequest r;
+  r.set_report_id(report_id);
+  r.set_release_id(release.release_id());
+  r.set_result(v1::SUCCESS);
+  r.set_message("installed");
+  for (const auto& dc : release.dcinfo().entries()) {
+    auto* c = r.add_deployed();
+    c->set_dc_id(dc.dc_id());
+    c->set_release_id(release.release_id());
+    c->set_name(dc.dc_id());
+    c->set_version(release.version());
+    c->set_location(v1::DEPLOYED);
+    c->set_state(v1::ACTIVE);
+  }
+  return r;
+}
 
 // Asserts the code of `status` and a part of its message.
 inline void ExpectStatus(const absl::Status& status, absl::StatusCode code,

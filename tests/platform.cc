@@ -162,6 +162,16 @@ Platform::~Platform() {
   env_.reset();
 }
 
+std::vector<std::string> Platform::CatalogProcessFlags() {
+  return {"--listen=127.0.0.1:0",
+          "--metrics_listen=",
+          absl::StrCat("--pg_uri=", env_->pg_uri()),
+          absl::StrCat("--download_address=", download_address_),
+          absl::StrCat("--auth_address=", auth_address_),
+          absl::StrCat("--redis=", env_->redis_options().host, ":", env_->redis_options().port),
+          absl::StrCat("--redis_key_prefix=", env_->redis_prefix())};
+}
+
 std::string Platform::ArtifactObjectPath(const std::string& sha256) const {
   return absl::StrCat(artifact_root_, "/objects/", sha256);
 }

@@ -65,6 +65,9 @@ class Platform {
   // The database and Redis every service of this platform uses (e.g. to
   // start another catalog replica).
   TestEnv& env() { return *env_; }
+  // Flags for the catalog binary (a ServiceProcess) on this platform's
+  // database, Redis, auth and download service, listening on port 0.
+  std::vector<std::string> CatalogProcessFlags();
 
   v1::Auth::StubInterface& auth() { return *auth_; }
   v1::CatalogAdmin::StubInterface& catalog_admin() { return *catalog_admin_; }

@@ -48,25 +48,6 @@ class StoreOutageTest : public PlatformTest {
     EXPECT_TRUE(deleted.ok()) << deleted.status();
     return deleted.ok() ? static_cast<int>(deleted->integer) : 0;
   }
-
-  // Exactly one SUCCESS report of `release` for `device_id`.
-  void ExpectOneSuccess(const std::string& device_id, const v1::Release& release) {
-    int n = 0;
-    const v1::DeviceState state = DeviceState(device_id);  // outlives the loop
-    for (const auto& r : state.history()) {
-      n += r.release_id() == release.release_id() && r.result() == v1::SUCCESS;
-    }
-    EXPECT_EQ(n, 1) << device_id << " " << release.version();
-  }
-
-  void ExpectInstalls(TestDevice& device, const std::string& version) {
-    auto run = device.client().RunActiveUpgrade();
-    ASSERT_TRUE(run.ok()) << run.status();
-    ASSERT_EQ(run->size(), 1u);
-    EXPECT_EQ((*run)[0].result, v1::SUCCESS) << (*run)[0].message;
-    EXPECT_EQ((*run)[0].release.version(), version);
-    EXPECT_TRUE((*run)[0].reported) << (*run)[0].report_error;
-  }
 };
 
 TEST_F(StoreOutageTest, EveryPostgresConnectionDroppedNobodyNotices) {

@@ -288,8 +288,21 @@ absl::Status CampaignEngine::TickCampaign(const std::string& campaign_id) {
     return absl::FailedPreconditionError("this catalog replica has no notifier to announce with");
   }
   bool changed = false;
+  // Two transactions: what the step decided (a new wave, retries, a state)
+  // commits before anything is announced. A replica killed while announcing
+  // then leaves the wave started, and the next step announces the devices
+  // still PENDING again (at least once), never other devices in their place.
+  UPDRAFT_ASSIGN_OR_RETURN(
+      bool ran, options_.store->WithCampaign(
+                    campaign_id, false, [&](CampaignTxn& txn) { return Step(txn, &changed); }));
+  if (!ran) return absl::OkStatus();
   return options_.store
-      ->WithCampaign(campaign_id, false, [&](CampaignTxn& txn) { return Step(txn, &changed); })
+      ->WithCampaign(campaign_id, false,
+                     [&](CampaignTxn& txn) {
+                       const v1::Campaign& c = txn.campaign();
+                       if (c.state() != v1::CAMPAIGN_RUNNING) return absl::OkStatus();
+                       return Announce(txn, c, options_.clock->Now());
+                     })
       .status();
 }
 
@@ -356,7 +369,7 @@ absl::Status CampaignEngine::Step(CampaignTxn& txn, bool* changed) {
       UPDRAFT_RETURN_IF_ERROR(txn.AddEvent(e, now));
     }
   }
-  return Announce(txn, c, now);
+  return absl::OkStatus();  // TickCampaign announces in a transaction of its own
 }
 
 absl::Status CampaignEngine::Resolve(CampaignTxn& txn, absl::Time now) {

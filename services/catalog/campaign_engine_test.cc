@@ -173,6 +173,86 @@ TEST_F(CampaignEngineTest, CreateValidatesSpecAndRelease) {
   EXPECT_EQ(engine_->GetCampaign("cmp_x").status().code(), absl::StatusCode::kNotFound);
 }
 
+// A FakeCampaignStore whose transactions fail at commit while `crash` is
+// set and the announcer was called in them: a replica killed after the
+// notifier accepted an announcement, before its transaction committed.
+class CrashingStore : public FakeCampaignStore {
+ public:
+  explicit CrashingStore(FakeAnnouncer* announcer) : announcer_(announcer) {}
+  absl::StatusOr<bool> WithCampaign(const std::string& campaign_id, bool wait,
+                                    const std::function<absl::Status(CampaignTxn&)>& fn) override {
+    return FakeCampaignStore::WithCampaign(campaign_id, wait, [&](CampaignTxn& txn) {
+      const size_t before = announcer_->requests.size();
+      absl::Status s = fn(txn);
+      if (s.ok() && crash && announcer_->requests.size() > before) {
+        return absl::UnavailableError("killed before commit");
+      }
+      return s;
+    });
+  }
+  bool crash = false;
+
+ private:
+  FakeAnnouncer* announcer_;
+};
+
+// Killed while announcing wave 2: the devices told of it report, and the
+// next step (another replica) must not start wave 2 again with other
+// devices, which would announce more devices than the wave holds.
+TEST_F(CampaignEngineTest, KilledWhileAnnouncingAWaveKeepsTheWaveItsDevices) {
+  CrashingStore store(&announcer_);
+  store.AddRelease("rel_1");
+  auto engine = CampaignEngine::Create({.store = &store,
+                                        .catalog = &catalog_,
+                                        .announcer = &announcer_,
+                                        .clock = &clock_,
+                                        .random = [this] { return seed_ = seed_ * 31 + 7; }});
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  v1::CreateCampaignRequest r;
+  *r.mutable_spec() = Spec(Devices(10), {20, 30, 50});
+  r.mutable_spec()->set_success_threshold(1.0);
+  auto c = (*engine)->CreateCampaign(r, "k");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE((*engine)->Tick().ok());
+  for (const auto& id : announcer_.TakeAnnounced()) (*engine)->OnReport(id, "rel_1", v1::SUCCESS);
+  store.crash = true;
+  EXPECT_FALSE((*engine)->Tick().ok());
+  std::vector<std::string> told = announcer_.TakeAnnounced();
+  ASSERT_EQ(told.size(), 3u);
+  for (const auto& id : told) (*engine)->OnReport(id, "rel_1", v1::SUCCESS);
+  store.crash = false;
+  ASSERT_TRUE((*engine)->Tick().ok());
+  auto got = (*engine)->GetCampaign(c->campaign_id());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->installed_outside_waves(), 0);
+  EXPECT_EQ(got->waves(1).devices(), 3);
+  EXPECT_EQ(got->waves(1).installed(), 3);
+  for (const auto& id : told) {
+    EXPECT_EQ(store.GetDevice(c->campaign_id(), id).wave, 2) << id;
+  }
+  // The wave installed: wave 3 takes the other 5, announced once each.
+  EXPECT_EQ(got->current_wave(), 3u);
+  EXPECT_EQ(announcer_.TakeAnnounced().size(), 5u);
+}
+
+// A device re-sends a report the catalog recorded but did not acknowledge
+// (killed): CatalogService passes the duplicate on, and it changes nothing.
+TEST_F(CampaignEngineTest, RepeatedReportsChangeNothing) {
+  v1::Campaign c = Create(Spec(Devices(5), {40, 60}));
+  Tick();
+  std::vector<std::string> wave1 = announcer_.TakeAnnounced();
+  ASSERT_EQ(wave1.size(), 2u);
+  engine_->OnReport(wave1[0], "rel_1", v1::SUCCESS);
+  engine_->OnReport(wave1[1], "rel_1", v1::INSTALL_FAILED);
+  const std::vector<v1::CampaignEventType> before = EventTypes(c.campaign_id());
+  engine_->OnReport(wave1[0], "rel_1", v1::SUCCESS);
+  engine_->OnReport(wave1[1], "rel_1", v1::INSTALL_FAILED);
+  EXPECT_EQ(EventTypes(c.campaign_id()), before);
+  v1::Campaign got = Get(c.campaign_id());
+  EXPECT_EQ(got.waves(0).installed(), 1);
+  EXPECT_EQ(got.waves(0).failed(), 1);
+}
+
 TEST_F(CampaignEngineTest, WavesAdvanceWhenEnoughInstalledAndComplete) {
   v1::CampaignSpec spec = Spec(Devices(10), {20, 30, 50});
   spec.add_channels(v1::CHANNEL_SMS);

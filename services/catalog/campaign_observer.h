@@ -11,8 +11,11 @@ namespace updraft::catalog {
 
 // What CatalogService tells the campaign engine about devices: each
 // successful update check (the device's attributes and the releases it was
-// offered) and each new result report. Called after the catalog's own work
-// succeeded; must not fail the device's RPC (implementations log errors).
+// offered) and each result report, a duplicate re-send too (with the release
+// and result recorded first), so that an outcome lost with a killed process
+// is recorded when the device sends again: OnReport must be idempotent.
+// Called after the catalog's own work succeeded; must not fail the device's
+// RPC (implementations log errors).
 class CampaignObserver {
  public:
   virtual ~CampaignObserver() = default;

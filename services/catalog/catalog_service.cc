@@ -398,8 +398,12 @@ absl::StatusOr<v1::ReportResultResponse> CatalogService::ReportResult(
   for (v1::InventoryComponent& c : deployed) c.set_location(v1::DEPLOYED);
   UPDRAFT_ASSIGN_OR_RETURN(RecordReportResult result,
                            options_.store->RecordReport(device_id, record, deployed));
-  if (options_.campaigns != nullptr && !result.duplicate) {
-    options_.campaigns->OnReport(device_id, request.release_id(), request.result());
+  if (options_.campaigns != nullptr) {
+    // A duplicate too: its first send may have died between the report's
+    // commit and the campaign outcome (a killed catalog), and the device
+    // sends again until acknowledged. The recorded report counts, not the
+    // re-sent content; outcomes already recorded are not changed again.
+    options_.campaigns->OnReport(device_id, result.release_id, result.result);
   }
   v1::ReportResultResponse response;
   response.set_duplicate(result.duplicate);

@@ -70,8 +70,8 @@ class CatalogService {
     // expired, expiring within max_metadata_lifetime.
     const PublisherKeys* publisher_keys = nullptr;
     absl::Duration max_metadata_lifetime = absl::Hours(24 * 400);
-    // Optional: told of every update check and new result report (campaign
-    // progress, device attributes).
+    // Optional: told of every update check and result report, duplicates
+    // too (campaign progress, device attributes; see CampaignObserver).
     CampaignObserver* campaigns = nullptr;
     // Optional: may withhold an offer the decision chose (staged rollouts,
     // CampaignSpec.gate_offers).

@@ -329,6 +329,40 @@ TEST_F(CatalogServiceTest, CheckForUpdatesRejectsBadInventory) {
               StatusIs(absl::StatusCode::kInvalidArgument, "device_id"));
 }
 
+// Records what CatalogService tells the campaign engine about reports.
+class ReportRecorder : public CampaignObserver {
+ public:
+  void OnCheck(const std::string&, const v1::DeviceAttributes&,
+               const std::vector<std::string>&) override {}
+  void OnReport(const std::string& device_id, const std::string& release_id,
+                v1::ResultCode result) override {
+    reports.push_back(device_id + " " + release_id + " " + v1::ResultCode_Name(result));
+  }
+  std::vector<std::string> reports;
+};
+
+// The first send of a report may die between its commit and the campaign
+// outcome (a killed catalog); the device's re-send, a duplicate, must reach
+// the campaign engine, with the recorded content, not the re-sent one.
+TEST_F(CatalogServiceTest, DuplicateReportsReachTheCampaignsWithTheRecordedResult) {
+  ReportRecorder campaigns;
+  auto service = CatalogService::Create({.store = &store_,
+                                         .manifests = &manifests_,
+                                         .clock = &clock_,
+                                         .public_download_target = "dns:///dl.example:443",
+                                         .campaigns = &campaigns});
+  ASSERT_TRUE(service.ok()) << service.status();
+  v1::Release v1_0 = Publish("1.0.0");
+  ASSERT_TRUE((*service)->ReportResult("dev-1", Report("r-1", v1_0, v1::SUCCESS)).ok());
+  auto again = Report("r-1", v1_0, v1::INSTALL_FAILED);
+  again.clear_deployed();
+  auto dup = (*service)->ReportResult("dev-1", again);
+  ASSERT_TRUE(dup.ok()) << dup.status();
+  EXPECT_TRUE(dup->duplicate());
+  const std::string expected = "dev-1 " + v1_0.release_id() + " SUCCESS";
+  EXPECT_THAT(campaigns.reports, ::testing::ElementsAre(expected, expected));
+}
+
 TEST_F(CatalogServiceTest, ReportResultRecordsAndIsIdempotent) {
   v1::Release v1_0 = Publish("1.0.0");
   auto ok = service_->ReportResult("dev-1", Report("r-1", v1_0, v1::SUCCESS));

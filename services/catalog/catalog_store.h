@@ -17,6 +17,10 @@ struct RecordReportResult {
   // True when (device_id, report_id) had been recorded before; nothing was
   // changed then.
   bool duplicate = false;
+  // The recorded report's release and result: for a duplicate, those of the
+  // report recorded first (not the re-sent content).
+  std::string release_id;
+  v1::ResultCode result = v1::RESULT_CODE_UNSPECIFIED;
 };
 
 // Durable catalog state: packages, releases with their DCs, and what devices

@@ -123,7 +123,10 @@ absl::StatusOr<RecordReportResult> FakeCatalogStore::RecordReport(
   }
   Device& device = devices_[device_id];
   for (const v1::ResultRecord& r : device.history) {
-    if (r.report_id() == report.report_id()) return RecordReportResult{.duplicate = true};
+    if (r.report_id() == report.report_id()) {
+      return RecordReportResult{
+          .duplicate = true, .release_id = r.release_id(), .result = r.result()};
+    }
   }
   device.history.push_back(report);
   if (op != nullptr && (op->state() == v1::ComponentOperation::QUEUED ||
@@ -142,7 +145,8 @@ absl::StatusOr<RecordReportResult> FakeCatalogStore::RecordReport(
                 return std::tie(a.author(), a.name()) < std::tie(b.author(), b.name());
               });
   }
-  return RecordReportResult{.duplicate = false};
+  return RecordReportResult{
+      .duplicate = false, .release_id = report.release_id(), .result = report.result()};
 }
 
 absl::StatusOr<v1::DeviceState> FakeCatalogStore::GetDeviceState(const std::string& device_id,

@@ -31,8 +31,9 @@ class GroupStore {
   // Members ordered by device ID, at most `limit`, starting after
   // `after_device_id` (empty: from the start), for paging through large
   // groups. An unknown group has no members.
-  virtual absl::StatusOr<std::vector<std::string>> ListMembers(
-      const std::string& group, const std::string& after_device_id, int limit) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> ListMembers(const std::string& group,
+                                                               const std::string& after_device_id,
+                                                               int limit) = 0;
   // The groups a device belongs to, ordered by name.
   virtual absl::StatusOr<std::vector<std::string>> GroupsOf(const std::string& device_id) = 0;
 };

@@ -251,6 +251,8 @@ absl::StatusOr<RecordReportResult> PgCatalogStore::RecordReport(
   RecordReportResult result;
   UPDRAFT_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
     result.duplicate = false;
+    result.release_id = report.release_id();
+    result.result = report.result();
     txn.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 7402))",
                     absl::StrCat("catalog-device:", device_id));
     if (txn.exec_params("SELECT 1 FROM releases WHERE release_id = $1", report.release_id())
@@ -281,6 +283,12 @@ absl::StatusOr<RecordReportResult> PgCatalogStore::RecordReport(
         report.message(), micros, report.operation_id(), SettingsJson(report.applied_settings()));
     if (r.empty()) {
       result.duplicate = true;
+      pqxx::row first = txn.exec_params1(
+          "SELECT release_id, result_code FROM device_reports WHERE device_id = $1"
+          " AND report_id = $2",
+          device_id, report.report_id());
+      result.release_id = first[0].as<std::string>();
+      result.result = static_cast<v1::ResultCode>(first[1].as<int>());
       return absl::OkStatus();
     }
     if (!report.operation_id().empty()) {

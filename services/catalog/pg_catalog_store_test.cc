@@ -193,9 +193,13 @@ TEST_F(PgCatalogStoreTest, RecordReportIsIdempotentAndReplacesDeployedOnSuccess)
                                 {Component("x", "1"), Component("y", "1")});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_FALSE(r->duplicate);
+  EXPECT_EQ(r->release_id, "rel_0000000000000001");
+  EXPECT_EQ(r->result, v1::SUCCESS);
   r = store_->RecordReport("dev-1", Record("a", v1::INSTALL_FAILED, 101), {});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->duplicate);
+  EXPECT_EQ(r->result, v1::SUCCESS);  // what was recorded first
+  EXPECT_EQ(r->release_id, "rel_0000000000000001");
 
   auto state = store_->GetDeviceState("dev-1", 10);
   ASSERT_TRUE(state.ok()) << state.status();
