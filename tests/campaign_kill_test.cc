@@ -16,12 +16,16 @@
 // the Announce RPC inside it, marking them NOTIFIED at its commit. A kill
 // after the notifier accepted the announcement but before that commit
 // leaves them PENDING: the next process announces those still PENDING
-// again (a new notification ID: at least once), never other devices in
-// their place. What must hold afterwards, each checked:
-// - every target device received an announcement;
-// - a device received one announcement per NOTIFIED event recorded for it
-//   (at most one), plus the rolled-back one when the kill came before that
-//   commit; nothing else twice;
+// again, never other devices in their place, with the same idempotency key
+// (campaign, wave, attempt), so the notifier creates no second notification
+// for them. What must hold afterwards, each checked:
+// - every target device received an announcement, and only one
+//   notification ID: a device announced again after the kill holds the
+//   notification ID it received before the kill (it could drop a repeat);
+// - each wave's devices share one notification (one Announce call each),
+//   and the notifier's outbox holds exactly one row per device with the
+//   campaign's key for its wave, of the notification the device received;
+// - at most one NOTIFIED event per device;
 // - PostgreSQL is consistent: the campaign COMPLETED through all 3 waves,
 //   the waves kept their sizes (60, 120, 120; none installed outside a
 //   wave), every device is INSTALLED, 3 WAVE_STARTED events, one INSTALLED
@@ -474,38 +478,54 @@ TEST_F(CampaignKillTest, CatalogKilledMidWaveEveryDeviceAnnouncedAndCountedOnce)
     EXPECT_EQ(events_of[id][v1::CAMPAIGN_EVENT_DEVICE_INSTALLED], 1) << id;
   }
 
-  // Announcements: every device has one, one per committed NOTIFIED event,
-  // plus the rolled-back step's (the notifier delivers what it accepted).
-  std::string wave1_id;
-  for (auto& h : handsets) {
-    if (wave_of[h->id()] == 1) wave1_id = h->received().front();
-  }
-  std::set<std::string> committed_ids;
-  int twice = 0, not_again = 0, failed_attempts = 0, duplicates = 0;
+  // Announcements: every device received one notification ID, also the
+  // devices announced again by the second process after the kill (the same
+  // idempotency key: the notifier kept the notification they held).
+  std::map<std::string, std::string> held;  // device -> its notification ID
+  std::map<int, std::set<std::string>> wave_ids;
+  int again = 0, not_again = 0, failed_attempts = 0, duplicates = 0;
   for (auto& h : handsets) {
     std::vector<std::string> got = h->received();
     std::set<std::string> distinct(got.begin(), got.end());
-    int expected = events_of[h->id()][v1::CAMPAIGN_EVENT_DEVICE_NOTIFIED];
-    for (const std::string& n : distinct) {
-      if (!committed && n != wave1_id && at_kill.contains(n)) {
-        ++expected;  // the rolled-back wave-2 announcement
-      } else {
-        committed_ids.insert(n);
-      }
+    ASSERT_FALSE(got.empty()) << h->id() << " was never announced";
+    EXPECT_EQ(distinct.size(), 1u)
+        << h->id() << " received " << got.size() << " notifications with different IDs";
+    held[h->id()] = got.front();
+    wave_ids[wave_of[h->id()]].insert(distinct.begin(), distinct.end());
+    const bool told_before_kill = wave_of[h->id()] == 2 && at_kill.contains(got.front());
+    const int notified = events_of[h->id()][v1::CAMPAIGN_EVENT_DEVICE_NOTIFIED];
+    if (!committed && told_before_kill && notified == 1) {
+      // Announced again by the second process: the same notification ID.
+      ++again;
+      EXPECT_EQ(distinct, std::set<std::string>{got.front()}) << h->id();
     }
-    EXPECT_GE(distinct.size(), 1u) << h->id() << " was never announced";
-    EXPECT_EQ(distinct.size(), static_cast<size_t>(expected)) << h->id();
-    twice += distinct.size() == 2;
-    not_again += events_of[h->id()][v1::CAMPAIGN_EVENT_DEVICE_NOTIFIED] == 0;
+    not_again += notified == 0;
     failed_attempts += h->failed_attempts();
     duplicates += h->duplicate();
   }
-  // Each wave's committed announcement was one call (500 targets a call).
-  std::set<int> announced_waves;
-  for (const std::string& id : ids) {
-    if (events_of[id][v1::CAMPAIGN_EVENT_DEVICE_NOTIFIED] > 0) announced_waves.insert(wave_of[id]);
-  }
-  EXPECT_EQ(committed_ids.size(), announced_waves.size());
+  // Each wave's announcement was one call (500 targets a call), repeated or
+  // not: one notification ID per wave.
+  for (int w = 1; w <= 3; ++w) EXPECT_EQ(wave_ids[w].size(), 1u) << "wave " << w;
+  // The notifier's outbox: one row per device under the campaign's keys,
+  // holding the notification the device received.
+  std::map<std::string, int> rows_of;
+  read = (*pool)->Read([&](pqxx::nontransaction& txn) {
+    for (const auto& row :
+         txn.exec_params("SELECT device_id, notification_id, idempotency_key FROM notifier_outbox "
+                         "WHERE idempotency_key LIKE $1",
+                         absl::StrCat("campaign/", campaign_id, "/%"))) {
+      const std::string device = row[0].as<std::string>();
+      ++rows_of[device];
+      EXPECT_EQ(row[1].as<std::string>(), held[device]) << device;
+      EXPECT_EQ(row[2].as<std::string>(),
+                absl::StrCat("campaign/", campaign_id, "/wave/", wave_of[device], "/attempt/0"))
+          << device;
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(read.ok()) << read;
+  EXPECT_EQ(rows_of.size(), static_cast<size_t>(kDevices));
+  for (const auto& [device, rows] : rows_of) EXPECT_EQ(rows, 1) << device;
 
   // Result reports: exactly one per device.
   for (const std::string& id : ids) {
@@ -516,8 +536,8 @@ TEST_F(CampaignKillTest, CatalogKilledMidWaveEveryDeviceAnnouncedAndCountedOnce)
   }
   std::cerr << "killed after " << announced_at_kill - kWave1
             << " wave-2 devices had the announcement; wave-2 step "
-            << (committed ? "committed" : "rolled back") << "; " << twice
-            << " devices announced twice; " << not_again
+            << (committed ? "committed" : "rolled back") << "; " << again
+            << " devices announced again, each with the notification ID it had; " << not_again
             << " installed from the rolled-back announcement, not announced again; "
             << failed_attempts << " report attempts failed, " << duplicates
             << " re-sent reports answered duplicate; completed "

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -57,6 +58,10 @@ bool IsFinal(v1::CampaignState s) {
 }
 
 }  // namespace
+
+std::string CampaignAnnouncementKey(const std::string& campaign_id, int wave, int attempt) {
+  return absl::StrCat("campaign/", campaign_id, "/wave/", wave, "/attempt/", attempt);
+}
 
 void FillProgress(const CampaignCounts& counts, v1::Campaign* c) {
   c->clear_waves();
@@ -291,7 +296,9 @@ absl::Status CampaignEngine::TickCampaign(const std::string& campaign_id) {
   // Two transactions: what the step decided (a new wave, retries, a state)
   // commits before anything is announced. A replica killed while announcing
   // then leaves the wave started, and the next step announces the devices
-  // still PENDING again (at least once), never other devices in their place.
+  // still PENDING again, never other devices in their place, with the same
+  // idempotency key (CampaignAnnouncementKey): the notifier gives no device
+  // a second notification, and those it queued keep their notification ID.
   UPDRAFT_ASSIGN_OR_RETURN(
       bool ran, options_.store->WithCampaign(
                     campaign_id, false, [&](CampaignTxn& txn) { return Step(txn, &changed); }));
@@ -476,40 +483,56 @@ absl::Status CampaignEngine::Announce(CampaignTxn& txn, const v1::Campaign& c, a
     UPDRAFT_ASSIGN_OR_RETURN(std::vector<DueDevice> due, txn.Due(now, options_.announce_batch));
     if (due.empty()) return absl::OkStatus();
     std::vector<std::pair<std::string, absl::Time>> deferred;
-    v1::AnnounceRequest request;
-    request.set_software_name(c.software_name());
-    request.set_location(spec.release_id());
-    request.set_ttl_seconds(ttl);
-    std::vector<const DueDevice*> ready;
+    // One announcement per (wave, attempt): its idempotency key.
+    std::map<std::pair<int, int>, std::vector<const DueDevice*>> ready;
     for (const DueDevice& d : due) {
       absl::Time allowed = quiet ? NextAllowedTime(spec.quiet_hours(), d.time_zone, now) : now;
       if (allowed > now) {
         deferred.emplace_back(d.device_id, allowed);
         continue;
       }
-      ready.push_back(&d);
-      v1::AnnounceTarget* t = request.add_targets();
-      t->set_device_id(d.device_id);
-      for (int ch : spec.channels()) t->add_channels(static_cast<v1::Channel>(ch));
+      ready[{d.wave, d.attempts}].push_back(&d);
     }
     UPDRAFT_RETURN_IF_ERROR(txn.Defer(deferred));
-    if (ready.empty()) continue;
-    auto announced = options_.announcer->Announce(request);
-    if (!announced.ok()) {
-      // Devices stay PENDING; the next step tries again.
-      Log("campaign announcement failed", c.campaign_id(), announced.status());
-      return absl::OkStatus();
+    for (const auto& [wave_attempt, devices] : ready) {
+      v1::AnnounceRequest request;
+      request.set_software_name(c.software_name());
+      request.set_location(spec.release_id());
+      request.set_ttl_seconds(ttl);
+      request.set_idempotency_key(
+          CampaignAnnouncementKey(c.campaign_id(), wave_attempt.first, wave_attempt.second));
+      for (const DueDevice* d : devices) {
+        v1::AnnounceTarget* t = request.add_targets();
+        t->set_device_id(d->device_id);
+        for (int ch : spec.channels()) t->add_channels(static_cast<v1::Channel>(ch));
+      }
+      auto announced = options_.announcer->Announce(request);
+      if (!announced.ok()) {
+        // Devices stay PENDING; the next step tries again with the same key.
+        Log("campaign announcement failed", c.campaign_id(), announced.status());
+        return absl::OkStatus();
+      }
+      if (announced->devices_already_queued() > 0 && options_.logger != nullptr) {
+        // A step that announced them before did not commit (killed, or its
+        // commit failed): the devices keep the notification they hold.
+        options_.logger->Info(
+            "campaign announcement repeated",
+            {{"id", c.campaign_id()},
+             {"idempotency_key", request.idempotency_key()},
+             {"already_queued", std::to_string(announced->devices_already_queued())},
+             {"newly_queued", std::to_string(announced->devices_targeted())}});
+      }
+      std::vector<std::string> ids;
+      for (const DueDevice* d : devices) {
+        ids.push_back(d->device_id);
+        v1::CampaignEvent e = Event(c, v1::CAMPAIGN_EVENT_DEVICE_NOTIFIED, now);
+        e.set_device_id(d->device_id);
+        e.set_wave(d->wave);
+        UPDRAFT_RETURN_IF_ERROR(txn.AddEvent(e, now));
+      }
+      UPDRAFT_RETURN_IF_ERROR(txn.MarkNotified(ids, now));
+      if (options_.metrics != nullptr) options_.metrics->CountAnnounced(ids.size());
     }
-    std::vector<std::string> ids;
-    for (const DueDevice* d : ready) {
-      ids.push_back(d->device_id);
-      v1::CampaignEvent e = Event(c, v1::CAMPAIGN_EVENT_DEVICE_NOTIFIED, now);
-      e.set_device_id(d->device_id);
-      e.set_wave(d->wave);
-      UPDRAFT_RETURN_IF_ERROR(txn.AddEvent(e, now));
-    }
-    UPDRAFT_RETURN_IF_ERROR(txn.MarkNotified(ids, now));
-    if (options_.metrics != nullptr) options_.metrics->CountAnnounced(ids.size());
   }
   return absl::OkStatus();
 }

@@ -121,6 +121,12 @@ class CampaignEngine : public CampaignObserver, public OfferGate {
   absl::flat_hash_set<std::string> gated_releases_ ABSL_GUARDED_BY(mu_);
 };
 
+// The Notifier.Announce idempotency key of a campaign's announcement to the
+// devices of `wave` at their `attempt` (DueDevice::attempts): a step re-run
+// after a kill repeats the key, so devices keep the notification they hold;
+// a retry after a failure is a new attempt, hence a new notification.
+std::string CampaignAnnouncementKey(const std::string& campaign_id, int wave, int attempt);
+
 // Adds the progress counters (waves, queued_devices) of `counts` to `c`.
 void FillProgress(const CampaignCounts& counts, v1::Campaign* c);
 

@@ -235,6 +235,49 @@ TEST_F(CampaignEngineTest, KilledWhileAnnouncingAWaveKeepsTheWaveItsDevices) {
   EXPECT_EQ(announcer_.TakeAnnounced().size(), 5u);
 }
 
+// Killed after the notifier accepted wave 1's announcement: the re-run step
+// announces the same devices with the same idempotency key, so the notifier
+// gives none of them a second notification (services/notifier).
+TEST_F(CampaignEngineTest, AStepRerunAfterAKillRepeatsTheIdempotencyKey) {
+  CrashingStore store(&announcer_);
+  store.AddRelease("rel_1");
+  auto engine = CampaignEngine::Create({.store = &store,
+                                        .catalog = &catalog_,
+                                        .announcer = &announcer_,
+                                        .clock = &clock_,
+                                        .random = [this] { return seed_ = seed_ * 31 + 7; }});
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  v1::CreateCampaignRequest r;
+  *r.mutable_spec() = Spec(Devices(4), {50, 50});
+  auto c = (*engine)->CreateCampaign(r, "k");
+  ASSERT_TRUE(c.ok()) << c.status();
+  store.crash = true;
+  EXPECT_FALSE((*engine)->Tick().ok());
+  ASSERT_EQ(announcer_.requests.size(), 1u);
+  const v1::AnnounceRequest killed = announcer_.requests[0];
+  EXPECT_EQ(killed.idempotency_key(), "campaign/" + c->campaign_id() + "/wave/1/attempt/0");
+  EXPECT_EQ(killed.idempotency_key(), CampaignAnnouncementKey(c->campaign_id(), 1, 0));
+  EXPECT_EQ(killed.targets_size(), 2);
+  store.crash = false;
+  clock_.Advance(absl::Seconds(2));
+  ASSERT_TRUE((*engine)->Tick().ok());
+  ASSERT_EQ(announcer_.requests.size(), 2u);
+  const v1::AnnounceRequest& rerun = announcer_.requests[1];
+  EXPECT_EQ(rerun.idempotency_key(), killed.idempotency_key());
+  ASSERT_EQ(rerun.targets_size(), killed.targets_size());
+  for (int i = 0; i < rerun.targets_size(); ++i) {
+    EXPECT_EQ(rerun.targets(i).device_id(), killed.targets(i).device_id());
+  }
+  EXPECT_EQ(store.GetDevice(c->campaign_id(), rerun.targets(0).device_id()).state,
+            v1::CAMPAIGN_DEVICE_NOTIFIED);
+  // Wave 2 is another announcement: another key.
+  for (const auto& t : rerun.targets()) (*engine)->OnReport(t.device_id(), "rel_1", v1::SUCCESS);
+  ASSERT_TRUE((*engine)->Tick().ok());
+  ASSERT_EQ(announcer_.requests.size(), 3u);
+  EXPECT_EQ(announcer_.requests[2].idempotency_key(),
+            CampaignAnnouncementKey(c->campaign_id(), 2, 0));
+}
+
 // A device re-sends a report the catalog recorded but did not acknowledge
 // (killed): CatalogService passes the duplicate on, and it changes nothing.
 TEST_F(CampaignEngineTest, RepeatedReportsChangeNothing) {
@@ -318,9 +361,13 @@ TEST_F(CampaignEngineTest, ErrorThresholdPausesAndResumeRetriesFailedDevices) {
   Tick();
   EXPECT_EQ(announcer_.TakeAnnounced(), std::vector<std::string>{wave1[0]});
   EXPECT_EQ(store_.GetDevice(c.campaign_id(), wave1[0]).attempts, 1);
+  EXPECT_EQ(announcer_.requests.back().idempotency_key(),
+            CampaignAnnouncementKey(c.campaign_id(), 1, 1));
   ReportAll({wave1[0], wave1[4]}, v1::SUCCESS);
   Tick();
   EXPECT_EQ(announcer_.TakeAnnounced().size(), 5u);
+  EXPECT_EQ(announcer_.requests.back().idempotency_key(),
+            CampaignAnnouncementKey(c.campaign_id(), 2, 0));
   EXPECT_EQ(Get(c.campaign_id()).current_wave(), 2u);
 }
 
@@ -418,6 +465,12 @@ TEST_F(CampaignEngineTest, FailedDevicesAreRetriedAfterTheDelayUpToTheLimit) {
   clock_.Advance(absl::Seconds(60));
   Tick();
   EXPECT_EQ(announcer_.TakeAnnounced(), std::vector<std::string>{"x"});
+  // The retry is a new announcement (the device must act on it): a new key.
+  ASSERT_EQ(announcer_.requests.size(), 2u);
+  EXPECT_EQ(announcer_.requests[0].idempotency_key(),
+            CampaignAnnouncementKey(c.campaign_id(), 1, 0));
+  EXPECT_EQ(announcer_.requests[1].idempotency_key(),
+            CampaignAnnouncementKey(c.campaign_id(), 1, 1));
   engine_->OnReport("x", "rel_1", v1::DOWNLOAD_FAILED);
   clock_.Advance(absl::Minutes(10));
   Tick();

@@ -91,7 +91,8 @@ class FakeTxn : public CampaignTxn {
     std::sort(due.begin(), due.end());
     std::vector<DueDevice> out;
     for (int i = 0; i < limit && i < static_cast<int>(due.size()); ++i) {
-      out.push_back({due[i].second, devices_.at(due[i].second).wave, TimeZone(due[i].second)});
+      const FakeCampaignStore::Device& d = devices_.at(due[i].second);
+      out.push_back({due[i].second, d.wave, TimeZone(due[i].second), d.attempts});
     }
     return out;
   }
@@ -120,7 +121,7 @@ class FakeTxn : public CampaignTxn {
       d.attempts++;
       d.notify_at = now;
       d.updated_at = now;
-      out.push_back({id, d.wave, ""});
+      out.push_back({id, d.wave, "", d.attempts});
     }
     return out;
   }

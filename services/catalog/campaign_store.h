@@ -24,11 +24,13 @@ struct NewCampaignDevice {
 };
 
 // A device due for its announcement, with its time zone attribute ("" when
-// unknown).
+// unknown) and how many times it was retried in the campaign (each retry
+// after a failure, automatic or on resume, adds one).
 struct DueDevice {
   std::string device_id;
   int wave = 0;
   std::string time_zone;
+  int attempts = 0;
 };
 
 // Device counts of a campaign: [wave][state]. Wave 0 holds queued devices

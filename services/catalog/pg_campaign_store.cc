@@ -153,13 +153,14 @@ class PgCampaignTxn : public CampaignTxn {
   absl::StatusOr<std::vector<DueDevice>> Due(absl::Time now, int limit) override {
     std::vector<DueDevice> out;
     for (const pqxx::row& row : txn_.exec_params(
-             absl::StrCat("SELECT d.device_id, d.wave, coalesce(a.time_zone, '')"
+             absl::StrCat("SELECT d.device_id, d.wave, coalesce(a.time_zone, ''), d.attempts"
                           " FROM campaign_devices d LEFT JOIN device_attributes a"
                           " ON a.device_id = d.device_id WHERE d.campaign_id = $1"
                           " AND d.state = 'CAMPAIGN_DEVICE_PENDING' AND d.notify_at <= ",
                           Ts(2), " ORDER BY d.notify_at, d.device_id LIMIT $3"),
              campaign_.campaign_id(), Micros(now), limit)) {
-      out.push_back({row[0].as<std::string>(), row[1].as<int>(), row[2].as<std::string>()});
+      out.push_back(
+          {row[0].as<std::string>(), row[1].as<int>(), row[2].as<std::string>(), row[3].as<int>()});
     }
     return out;
   }
@@ -187,9 +188,9 @@ class PgCampaignTxn : public CampaignTxn {
                           Ts(4), ", updated_at = ", Ts(4),
                           " WHERE campaign_id = $1 AND state = 'CAMPAIGN_DEVICE_FAILED'"
                           " AND wave > 0 AND attempts < $2 AND updated_at <= ",
-                          Ts(3), " RETURNING device_id, wave"),
+                          Ts(3), " RETURNING device_id, wave, attempts"),
              campaign_.campaign_id(), max_attempts, Micros(failed_before), Micros(now))) {
-      out.push_back({row[0].as<std::string>(), row[1].as<int>(), ""});
+      out.push_back({row[0].as<std::string>(), row[1].as<int>(), "", row[2].as<int>()});
     }
     return out;
   }

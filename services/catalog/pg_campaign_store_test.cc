@@ -91,6 +91,7 @@ TEST_F(PgCampaignStoreTest, TransactionOperationsAndOutcomes) {
     EXPECT_EQ(due.size(), 1u);
     EXPECT_EQ(due[0].device_id, "b");
     EXPECT_EQ(due[0].time_zone, "Asia/Tokyo");
+    EXPECT_EQ(due[0].attempts, 0);
     EXPECT_TRUE(txn.Defer({{"b", kNow + absl::Hours(1)}}).ok());
     EXPECT_TRUE(txn.Due(kNow, 10)->empty());
     EXPECT_EQ(txn.Due(kNow + absl::Seconds(5), 10)->size(), 1u);
@@ -128,7 +129,13 @@ TEST_F(PgCampaignStoreTest, TransactionOperationsAndOutcomes) {
                                        txn.Retry(1, kNow - absl::Seconds(1), kNow)->empty());
                                    auto r = *txn.Retry(1, kNow, kNow);
                                    EXPECT_EQ(r.size(), 1u);
+                                   EXPECT_EQ(r[0].attempts, 1);
                                    EXPECT_TRUE(txn.Retry(1, kNow, kNow)->empty());
+                                   auto due = *txn.Due(kNow + absl::Seconds(5), 10);
+                                   EXPECT_EQ(due.size(), 2u);  // "c\"q" and the retried "b"
+                                   for (const DueDevice& d : due) {
+                                     EXPECT_EQ(d.attempts, d.device_id == "b" ? 1 : 0);
+                                   }
                                    return absl::OkStatus();
                                  })
                   .ok());

@@ -1,7 +1,10 @@
 #include "services/notifier/notifier_service.h"
 
 #include <algorithm>
+#include <climits>
+#include <map>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/notification_format.h"
@@ -51,6 +54,29 @@ absl::StatusOr<DevicePrefs> TargetPrefs(const v1::AnnounceTarget& t, int i) {
   return p;
 }
 
+absl::Status CheckIdempotencyKey(absl::string_view key) {
+  if (key.size() > kMaxIdempotencyKeyLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("idempotency_key is longer than ", kMaxIdempotencyKeyLength, " bytes"));
+  }
+  for (unsigned char c : key) {
+    if (c < 0x21 || c > 0x7e) {
+      return absl::InvalidArgumentError("idempotency_key must be printable ASCII (0x21-0x7E)");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Orders `items` as their devices are in `order` (the request's targets).
+template <typename T, typename DeviceOf>
+void SortByRequest(const absl::flat_hash_map<std::string, int>& order, DeviceOf device_of,
+                   std::vector<T>& items) {
+  std::stable_sort(items.begin(), items.end(), [&](const T& a, const T& b) {
+    auto ia = order.find(device_of(a)), ib = order.find(device_of(b));
+    return (ia == order.end() ? INT_MAX : ia->second) < (ib == order.end() ? INT_MAX : ib->second);
+  });
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<NotifierService>> NotifierService::Create(Options options) {
@@ -81,6 +107,7 @@ absl::StatusOr<v1::AnnounceResponse> NotifierService::Announce(const v1::Announc
   absl::Status s = CheckField("software_name", req.software_name(), 128);
   if (s.ok()) s = CheckField("location", req.location(), 128);
   if (s.ok()) s = CheckField("server_address", req.server_address(), 128);
+  if (s.ok()) s = CheckIdempotencyKey(req.idempotency_key());
   if (!s.ok()) return s;
   if (req.ttl_seconds() < 0 || absl::Seconds(req.ttl_seconds()) > options_.max_ttl) {
     return absl::InvalidArgumentError(
@@ -124,18 +151,48 @@ absl::StatusOr<v1::AnnounceResponse> NotifierService::Announce(const v1::Announc
     if (!s.ok()) return s;
   }
   const absl::Time start = absl::Now();
-  auto queued = options_.store->Enqueue(n, devices, now, now + options_.fast_path_lease);
-  if (!queued.ok()) return queued.status();
+  auto enqueued_or = options_.store->Enqueue(n, devices, req.idempotency_key(), now,
+                                             now + options_.fast_path_lease);
+  if (!enqueued_or.ok()) return enqueued_or.status();
+  EnqueueResult& result = *enqueued_or;
   const absl::Time enqueued = absl::Now();
   v1::AnnounceResponse resp;
-  resp.set_notification_id(n.notification_id());
-  resp.set_devices_targeted(queued->size());
-  FastPath(n, *queued, now, &resp);
+  if (result.stored) resp.set_notification_id(n.notification_id());
+  resp.set_devices_targeted(result.queued.size());
+  resp.set_devices_already_queued(result.existing.size());
+  if (!req.idempotency_key().empty() && !devices.empty()) {
+    absl::flat_hash_map<std::string, int> order;
+    for (size_t i = 0; i < devices.size(); ++i) order[devices[i]] = static_cast<int>(i);
+    SortByRequest(
+        order, [](const DevicePrefs& p) -> const std::string& { return p.device_id; },
+        result.queued);
+    SortByRequest(
+        order, [](const OutboxEntry& e) -> const std::string& { return e.device_id; },
+        result.existing);
+    for (const DevicePrefs& p : result.queued) resp.add_queued_device_ids(p.device_id);
+    for (const OutboxEntry& e : result.existing) {
+      v1::DeviceNotification* held = resp.add_already_queued();
+      held->set_device_id(e.device_id);
+      held->set_notification_id(e.notification.notification_id());
+    }
+  }
+  if (result.stored) FastPath(n, result.queued, now, &resp);
+  // Entries of an earlier call with the key that nobody tried to deliver yet
+  // (that call ended before its fast path): delivered now, same ID.
+  std::map<std::string, std::pair<v1::Notification, std::vector<DevicePrefs>>> untried;
+  for (const OutboxEntry& e : result.existing) {
+    if (e.state != "queued" || e.attempts != 0 || e.channel_index != 0) continue;
+    auto& [notification, prefs] = untried[e.notification.notification_id()];
+    notification = e.notification;
+    prefs.push_back(e.prefs);
+  }
+  for (const auto& [id, held] : untried) FastPath(held.first, held.second, now, &resp);
   if (options_.logger) {
     options_.logger->Info(
         "announced",
-        {{"notification_id", n.notification_id()},
-         {"devices", std::to_string(queued->size())},
+        {{"notification_id", resp.notification_id()},
+         {"devices", std::to_string(result.queued.size())},
+         {"already_queued", std::to_string(result.existing.size())},
          {"replicas", std::to_string(resp.replicas_reached())},
          {"outbox_ms", std::to_string(absl::ToInt64Milliseconds(enqueued - start))},
          {"total_ms", std::to_string(absl::ToInt64Milliseconds(absl::Now() - start))}});
@@ -165,7 +222,7 @@ void NotifierService::FastPath(const v1::Notification& n, const std::vector<Devi
   if (!ip_first.empty()) {
     auto routed = options_.router->Route(ip_first, n);
     if (routed.ok()) {
-      resp->set_replicas_reached(routed->replicas);
+      resp->set_replicas_reached(std::max<int64_t>(resp->replicas_reached(), routed->replicas));
       reached = std::move(routed->devices);
     } else if (options_.logger) {
       options_.logger->Warning(

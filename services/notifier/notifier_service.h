@@ -19,12 +19,17 @@
 
 namespace updraft::notifier {
 
+// Longest AnnounceRequest.idempotency_key accepted, in bytes.
+inline constexpr size_t kMaxIdempotencyKeyLength = 128;
+
 // The notifier's domain logic, free of transport. Announce validates the
 // request, signs the notification (common/notification_format.h), writes it
 // to the outbox for its target devices before anything is sent, then routes
 // it at once to the devices online on any replica; the delivery worker does
 // the rest (fallback, retries, expiry). Opening a stream registers presence
 // and re-delivers what the device has not acknowledged. Ack records receipt.
+// An announcement with an idempotency key gives a device that already holds
+// an entry with that key no second notification (see notifier.proto).
 class NotifierService {
  public:
   struct Options {

@@ -38,6 +38,19 @@ struct OutboxEntry {
   DevicePrefs prefs;  // complete (defaults applied)
 };
 
+// What OutboxStore::Enqueue wrote.
+struct EnqueueResult {
+  // Devices newly queued with the notification, with their preferences
+  // (msisdn not filled in).
+  std::vector<DevicePrefs> queued;
+  // With an idempotency key: targets that already held an entry with that
+  // key (nothing written for them), with that entry.
+  std::vector<OutboxEntry> existing;
+  // False when the notification was not stored: it had an idempotency key
+  // and every target already held an entry with that key.
+  bool stored = true;
+};
+
 // What a delivery attempt decided for an entry.
 struct OutboxUpdate {
   std::string device_id;
@@ -69,11 +82,15 @@ class OutboxStore {
   virtual absl::Status UpsertDevices(const std::vector<DevicePrefs>& devices) = 0;
   // Writes the announcement and one queued row per device (every known
   // device when `devices` is empty), in one transaction, due at `due` (the
-  // fast path's lease: the worker leaves them alone until then); returns the
-  // rows' devices with their preferences (msisdn not filled in).
-  virtual absl::StatusOr<std::vector<DevicePrefs>> Enqueue(const v1::Notification& n,
-                                                           const std::vector<std::string>& devices,
-                                                           absl::Time now, absl::Time due) = 0;
+  // fast path's lease: the worker leaves them alone until then). With a
+  // non-empty `idempotency_key`, a device that already holds a row with that
+  // key gets no new row (one row per device and key, also under concurrent
+  // calls): its row is returned in `existing`; when no device got a new row,
+  // the announcement is not stored either.
+  virtual absl::StatusOr<EnqueueResult> Enqueue(const v1::Notification& n,
+                                                const std::vector<std::string>& devices,
+                                                const std::string& idempotency_key, absl::Time now,
+                                                absl::Time due) = 0;
   // Ends the fast path of an announcement in one transaction: the rows of
   // `sent` (device, ack due) become sent over IP Push (receipt "sent"), and
   // the still queued rows of `released` become due at `now` for the worker.

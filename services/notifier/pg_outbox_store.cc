@@ -79,29 +79,35 @@ absl::Status PgOutboxStore::UpsertDevices(const std::vector<DevicePrefs>& device
   });
 }
 
-absl::StatusOr<std::vector<DevicePrefs>> PgOutboxStore::Enqueue(
-    const v1::Notification& n, const std::vector<std::string>& devices, absl::Time now,
-    absl::Time due) {
-  std::vector<DevicePrefs> out;
+absl::StatusOr<EnqueueResult> PgOutboxStore::Enqueue(const v1::Notification& n,
+                                                     const std::vector<std::string>& devices,
+                                                     const std::string& idempotency_key,
+                                                     absl::Time now, absl::Time due) {
+  EnqueueResult out;
+  // Device IDs never hold control characters (validated), so chr(10) splits.
+  const std::string targets = absl::StrJoin(devices, "\n");
   absl::Status s = pool_->Transact([&](pqxx::work& txn) {
+    out = EnqueueResult();
     txn.exec_params(
         "INSERT INTO notifier_announcements (notification_id, server_address, software_name, "
         "location, timestamp_ms, expires_at_ms, signed) "
         "VALUES ($1, $2, $3, $4, $5, $6, decode($7, 'hex'))",
         n.notification_id(), n.server_address(), n.software_name(), n.location(),
         n.timestamp_unix() * 1000, n.expires_at_unix() * 1000, absl::BytesToHexString(n.signed_()));
-    // $4: the targets, one per line; empty: every known device.
+    // $4: the targets, one per line; empty: every known device. A row whose
+    // (key, device) exists is skipped (notifier_outbox_idempotency); a
+    // concurrent call with the same key waits here for the other's commit.
     pqxx::result r = txn.exec_params(
         "WITH t AS (SELECT device_id FROM notifier_devices WHERE $4 = '' "
         "           UNION ALL SELECT unnest(string_to_array(nullif($4, ''), chr(10)))), "
         "ins AS (INSERT INTO notifier_outbox (device_id, notification_id, next_attempt_ms, "
-        "created_ms) SELECT t.device_id, $1, $3, $2 FROM t ON CONFLICT DO NOTHING "
-        "RETURNING device_id) "
+        "created_ms, idempotency_key) SELECT t.device_id, $1, $3, $2, $5 FROM t "
+        "ON CONFLICT DO NOTHING RETURNING device_id) "
         "SELECT ins.device_id, coalesce(d.channels, 'ip_push,sms,wap_push'), "
         "coalesce(d.ack_timeout_ms, 60000) FROM ins "
         "LEFT JOIN notifier_devices d ON d.device_id = ins.device_id",
-        n.notification_id(), Ms(now), Ms(due), absl::StrJoin(devices, "\n"));
-    out.reserve(r.size());
+        n.notification_id(), Ms(now), Ms(due), targets, idempotency_key);
+    out.queued.reserve(r.size());
     for (const auto& row : r) {
       DevicePrefs p;
       p.device_id = row[0].as<std::string>();
@@ -111,7 +117,25 @@ absl::StatusOr<std::vector<DevicePrefs>> PgOutboxStore::Enqueue(
         if (c != v1::CHANNEL_UNSPECIFIED) p.channels.push_back(c);
       }
       p.ack_timeout = absl::Milliseconds(row[2].as<int64_t>());
-      out.push_back(std::move(p));
+      out.queued.push_back(std::move(p));
+    }
+    if (idempotency_key.empty()) return absl::OkStatus();
+    // A statement of its own: its snapshot includes rows of a concurrent
+    // call that committed while the insert above waited for it.
+    r = txn.exec_params(
+        std::string("SELECT ") + kEntryColumns +
+            " FROM notifier_outbox o JOIN notifier_announcements a USING (notification_id) "
+            "LEFT JOIN notifier_devices d ON d.device_id = o.device_id "
+            "WHERE o.idempotency_key = $1 AND o.notification_id <> $2" +
+            (targets.empty() ? " AND $3 = ''"
+                             : " AND o.device_id = ANY (string_to_array($3, chr(10)))") +
+            " ORDER BY o.device_id",
+        idempotency_key, n.notification_id(), targets);
+    for (const auto& row : r) out.existing.push_back(EntryFromRow(row));
+    if (out.queued.empty()) {
+      txn.exec_params("DELETE FROM notifier_announcements WHERE notification_id = $1",
+                      n.notification_id());
+      out.stored = false;
     }
     return absl::OkStatus();
   });

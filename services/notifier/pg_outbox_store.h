@@ -8,7 +8,7 @@
 
 namespace updraft::notifier {
 
-// OutboxStore over PostgreSQL (tables in migrations/0001_outbox.sql). Every
+// OutboxStore over PostgreSQL (tables in migrations/). Every
 // method is one transaction; claims use FOR UPDATE SKIP LOCKED so replicas
 // share the work without waiting for each other.
 class PgOutboxStore : public OutboxStore {
@@ -17,9 +17,10 @@ class PgOutboxStore : public OutboxStore {
   static absl::StatusOr<std::unique_ptr<PgOutboxStore>> Create(PgPool* pool);
 
   absl::Status UpsertDevices(const std::vector<DevicePrefs>& devices) override;
-  absl::StatusOr<std::vector<DevicePrefs>> Enqueue(const v1::Notification& n,
-                                                   const std::vector<std::string>& devices,
-                                                   absl::Time now, absl::Time due) override;
+  absl::StatusOr<EnqueueResult> Enqueue(const v1::Notification& n,
+                                        const std::vector<std::string>& devices,
+                                        const std::string& idempotency_key, absl::Time now,
+                                        absl::Time due) override;
   absl::Status FinishFastPath(const std::string& notification_id,
                               const std::vector<std::pair<std::string, absl::Time>>& sent,
                               const std::vector<std::string>& released, absl::Time now) override;
