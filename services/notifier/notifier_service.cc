@@ -287,7 +287,7 @@ absl::StatusOr<std::shared_ptr<Subscription>> NotifierService::OpenStream(
     return pending.status();
   }
   for (const OutboxEntry& e : *pending) {
-    sub->Offer(e.notification);
+    sub->OfferBacklog(PreparedNotification::Make(e.notification));
     options_.metrics->Count(v1::CHANNEL_IP_PUSH, "sent");
   }
   return sub;

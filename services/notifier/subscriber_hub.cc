@@ -62,10 +62,10 @@ bool Subscription::overflowed() const {
   return overflowed_;
 }
 
-bool Subscription::Push(PreparedPtr n, bool* overflow) {
+bool Subscription::Push(PreparedPtr n, bool bounded, bool* overflow) {
   absl::MutexLock lock(&mu_);
   if (closed_) return false;
-  if (queue_.size() >= capacity_) {
+  if (bounded && queue_.size() >= capacity_) {
     if (close_when_full_) {
       // Its reader fell behind: free the backlog and end the stream; the
       // device reconnects and the outbox re-delivers what it did not ack.
@@ -87,8 +87,15 @@ bool Subscription::Push(PreparedPtr n, bool* overflow) {
 
 bool Subscription::Offer(PreparedPtr n) {
   bool overflow = false;
-  bool taken = Push(std::move(n), &overflow);
+  bool taken = Push(std::move(n), /*bounded=*/true, &overflow);
   if (taken || overflow) Pump();
+  return taken;
+}
+
+bool Subscription::OfferBacklog(PreparedPtr n) {
+  bool overflow = false;
+  bool taken = Push(std::move(n), /*bounded=*/false, &overflow);
+  if (taken) Pump();
   return taken;
 }
 

@@ -75,6 +75,10 @@ class Subscription {
   // closed, or when this offer overflowed a close_when_full queue.
   bool Offer(const v1::Notification& n);
   bool Offer(PreparedPtr n);
+  // Queues `n` whatever the capacity: what the outbox re-delivers as the
+  // stream opens (bounded by the device's unacknowledged notifications) is
+  // not a reader falling behind. False when closed.
+  bool OfferBacklog(PreparedPtr n);
   // Ends the stream with UNAVAILABLE (reconnect), or with `status`.
   void Close();
   void Close(absl::Status status);
@@ -92,7 +96,7 @@ class Subscription {
  private:
   // Starts the next write, cancels, or finishes, as the state requires.
   void Pump();
-  bool Push(PreparedPtr n, bool* overflow);
+  bool Push(PreparedPtr n, bool bounded, bool* overflow);
 
   const std::string device_id_;
   const size_t capacity_;

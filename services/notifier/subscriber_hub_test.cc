@@ -181,6 +181,25 @@ TEST(SubscriptionPushTest, SlowReaderIsCancelledAndItsBacklogFreed) {
   sub.Detach();
 }
 
+// What the outbox re-delivers as a stream opens is queued whole, even past
+// the capacity; only live offers count as the reader falling behind.
+TEST(SubscriptionPushTest, BacklogPastTheCapacityIsNotFallingBehind) {
+  Subscription sub("a", 3, /*close_when_full=*/true);
+  for (int i = 1; i <= 5; ++i)
+    EXPECT_TRUE(sub.OfferBacklog(PreparedNotification::Make(N(std::to_string(i)))));
+  EXPECT_FALSE(sub.overflowed());
+  FakeWriter w;
+  sub.Attach(&w, nullptr);
+  for (int i = 1; i < 5; ++i) sub.WriteDone(true);
+  EXPECT_EQ(w.ids(), std::vector<std::string>({"1", "2", "3", "4", "5"}));
+  EXPECT_FALSE(sub.closed());
+  sub.Close();
+  EXPECT_FALSE(sub.OfferBacklog(PreparedNotification::Make(N("6"))));  // closed
+  sub.WriteDone(true);
+  EXPECT_EQ(w.finishes(), 1);
+  sub.Detach();
+}
+
 TEST(SubscriptionPushTest, FailedWriteEndsTheStream) {
   Subscription sub("a", 8);
   FakeWriter w;
