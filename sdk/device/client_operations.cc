@@ -24,6 +24,9 @@ const char* Verb(v1::ComponentOperation::Kind kind) {
 }  // namespace
 
 UpdateOutcome Client::HandleOperation(const v1::PendingOperation& op, int index, int count) {
+  // Without an ID an operation can be neither reported nor told apart from
+  // the pending reports of ordinary updates (which have none).
+  if (op.operation_id().empty()) return UpdateOutcome();
   const v1::DeviceLocalState snapshot = state_->Snapshot();
   UpdateOutcome out;
   out.operation_id = op.operation_id();
@@ -49,7 +52,6 @@ UpdateOutcome Client::HandleOperation(const v1::PendingOperation& op, int index,
     out.message = message;
     return Finish(std::move(out), nullptr, index, count);
   };
-  if (op.operation_id().empty()) return UpdateOutcome();
   switch (op.kind()) {
     case v1::ComponentOperation::UPDATE: {
       if (!op.has_offer()) {

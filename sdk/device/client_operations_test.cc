@@ -188,6 +188,22 @@ TEST_F(ClientOperationsTest, UnsentReportIsResentWhenTheOperationComesAgain) {
   EXPECT_EQ(client->LocalState().pending_reports_size(), 0);
 }
 
+TEST_F(ClientOperationsTest, OperationWithoutAnIdIsIgnoredAndLeavesPendingReportsAlone) {
+  catalog_.FailNextReports(1);
+  auto client = Installed();  // the install's own report is not delivered
+  ASSERT_EQ(client->LocalState().pending_reports_size(), 1);
+  const size_t sent = catalog_.reports().size();
+  UpdateOutcome out = client->HandleOperation(Pending("", Op::DEACTIVATE, "DC_1"), 1, 1);
+  EXPECT_TRUE(out.report_id.empty());
+  EXPECT_FALSE(out.reported);
+  // Neither executed nor mistaken for the update's pending report.
+  EXPECT_EQ(catalog_.reports().size(), sent);
+  EXPECT_EQ(client->LocalState().pending_reports_size(), 1);
+  const v1::InventoryComponent* dc = Deployed(*client, "DC_1");
+  ASSERT_NE(dc, nullptr);
+  EXPECT_EQ(dc->state(), v1::ACTIVE);
+}
+
 TEST_F(ClientOperationsTest, UpdateToTheInstalledReleaseSucceedsAtOnce) {
   auto client = Installed();
   v1::PendingOperation op = Pending("op_1", Op::UPDATE, "DC_1");
