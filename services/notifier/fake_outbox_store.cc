@@ -35,6 +35,12 @@ OutboxEntry FakeOutboxStore::EntryOf(const Row& row) const {
 }
 
 absl::Status FakeOutboxStore::UpsertDevices(const std::vector<DevicePrefs>& devices) {
+  for (const DevicePrefs& d : devices) {
+    if (d.ack_timeout < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ack_timeout of device ", d.device_id, " is negative"));
+    }
+  }
   absl::MutexLock lock(&mu_);
   for (const DevicePrefs& d : devices) {
     auto [it, added] = devices_.try_emplace(d.device_id, PrefsOf(d.device_id));

@@ -78,7 +78,9 @@ struct AckResult {
 class OutboxStore {
  public:
   virtual ~OutboxStore() = default;
-  // Creates the device with defaults, or updates the non-empty fields.
+  // Creates the device with defaults, or updates the non-empty fields. A
+  // device listed more than once gets its entries in order (a later
+  // non-empty field wins). INVALID_ARGUMENT for a negative ack timeout.
   virtual absl::Status UpsertDevices(const std::vector<DevicePrefs>& devices) = 0;
   // Writes the announcement and one queued row per device (every known
   // device when `devices` is empty), in one transaction, due at `due` (the

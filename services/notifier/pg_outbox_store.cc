@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/crypto.h"
@@ -20,6 +21,46 @@ std::string JoinChannels(const std::vector<v1::Channel>& channels) {
   std::vector<std::string> names;
   for (v1::Channel c : channels) names.push_back(ChannelName(c));
   return absl::StrJoin(names, ",");
+}
+
+// A PostgreSQL bigint[] literal (for a `$n::bigint[]` parameter).
+std::string BigintArray(const std::vector<int64_t>& items) {
+  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
+}
+
+// What an UpsertDevices call sets for one device; empty or zero: keep what
+// is stored (the default for a new device).
+struct DeviceUpdate {
+  std::string msisdn;
+  std::string channels;  // JoinChannels
+  int64_t ack_timeout_ms = 0;
+};
+
+// Devices of one UpsertDevices statement, as parallel arrays.
+struct DeviceBatch {
+  std::vector<std::string> ids, msisdns, channels;
+  std::vector<int64_t> ack_timeouts_ms;
+};
+
+// The fields a device update sets on an existing row (bit set).
+constexpr int kSetMsisdn = 1, kSetChannels = 2, kSetAckTimeout = 4;
+
+// Inserts every device of the arrays with defaults for empty fields, and
+// on an existing row sets exactly `fields` (EXCLUDED holds the defaults,
+// so it cannot tell an empty field apart: the statement is chosen by which
+// fields its devices set).
+std::string UpsertDevicesSql(int fields) {
+  std::vector<std::string> set;
+  if (fields & kSetMsisdn) set.push_back("msisdn = EXCLUDED.msisdn");
+  if (fields & kSetChannels) set.push_back("channels = EXCLUDED.channels");
+  if (fields & kSetAckTimeout) set.push_back("ack_timeout_ms = EXCLUDED.ack_timeout_ms");
+  return absl::StrCat(
+      "INSERT INTO notifier_devices (device_id, msisdn, channels, ack_timeout_ms) "
+      "SELECT id, m, coalesce(nullif(c, ''), 'ip_push,sms,wap_push'), "
+      "       coalesce(nullif(t, 0), 60000) "
+      "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS u(id, m, c, t) "
+      "ON CONFLICT (device_id) DO ",
+      set.empty() ? "NOTHING" : absl::StrCat("UPDATE SET ", absl::StrJoin(set, ", ")));
 }
 
 // Columns every entry query selects, in this order.
@@ -62,18 +103,41 @@ absl::StatusOr<std::unique_ptr<PgOutboxStore>> PgOutboxStore::Create(PgPool* poo
 }
 
 absl::Status PgOutboxStore::UpsertDevices(const std::vector<DevicePrefs>& devices) {
+  // A device listed more than once: its entries merge in order (a later
+  // non-empty field wins), which is what upserting them one after the other
+  // leaves; the statement then holds each device once (ON CONFLICT DO UPDATE
+  // cannot affect a row twice). Sorted by ID, so concurrent calls lock rows
+  // in the same order.
+  std::map<std::string, DeviceUpdate> merged;
+  for (const DevicePrefs& d : devices) {
+    const int64_t timeout_ms = absl::ToInt64Milliseconds(d.ack_timeout);
+    if (timeout_ms < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ack_timeout of device ", d.device_id, " is negative"));
+    }
+    DeviceUpdate& m = merged[d.device_id];
+    if (!d.msisdn.empty()) m.msisdn = d.msisdn;
+    std::string channels = JoinChannels(d.channels);
+    if (!channels.empty()) m.channels = std::move(channels);
+    if (timeout_ms != 0) m.ack_timeout_ms = timeout_ms;
+  }
+  // One statement per set of non-empty fields: usually one per call.
+  std::map<int, DeviceBatch> batches;
+  for (const auto& [id, m] : merged) {
+    const int fields = (m.msisdn.empty() ? 0 : kSetMsisdn) |
+                       (m.channels.empty() ? 0 : kSetChannels) |
+                       (m.ack_timeout_ms == 0 ? 0 : kSetAckTimeout);
+    DeviceBatch& b = batches[fields];
+    b.ids.push_back(id);
+    b.msisdns.push_back(m.msisdn);
+    b.channels.push_back(m.channels);
+    b.ack_timeouts_ms.push_back(m.ack_timeout_ms);
+  }
+  if (batches.empty()) return absl::OkStatus();
   return pool_->Transact([&](pqxx::work& txn) {
-    for (const DevicePrefs& d : devices) {
-      txn.exec_params(
-          "INSERT INTO notifier_devices (device_id, msisdn, channels, ack_timeout_ms) "
-          "VALUES ($1, $2, coalesce(nullif($3, ''), 'ip_push,sms,wap_push'), "
-          "        coalesce(nullif($4, 0), 60000)) "
-          "ON CONFLICT (device_id) DO UPDATE SET "
-          "  msisdn = coalesce(nullif($2, ''), notifier_devices.msisdn), "
-          "  channels = coalesce(nullif($3, ''), notifier_devices.channels), "
-          "  ack_timeout_ms = coalesce(nullif($4, 0), notifier_devices.ack_timeout_ms)",
-          d.device_id, d.msisdn, JoinChannels(d.channels),
-          absl::ToInt64Milliseconds(d.ack_timeout));
+    for (const auto& [fields, b] : batches) {
+      txn.exec_params(UpsertDevicesSql(fields), PgTextArray(b.ids), PgTextArray(b.msisdns),
+                      PgTextArray(b.channels), BigintArray(b.ack_timeouts_ms));
     }
     return absl::OkStatus();
   });
@@ -84,8 +148,7 @@ absl::StatusOr<EnqueueResult> PgOutboxStore::Enqueue(const v1::Notification& n,
                                                      const std::string& idempotency_key,
                                                      absl::Time now, absl::Time due) {
   EnqueueResult out;
-  // Device IDs never hold control characters (validated), so chr(10) splits.
-  const std::string targets = absl::StrJoin(devices, "\n");
+  const std::string targets = PgTextArray(devices);
   absl::Status s = pool_->Transact([&](pqxx::work& txn) {
     out = EnqueueResult();
     txn.exec_params(
@@ -94,12 +157,13 @@ absl::StatusOr<EnqueueResult> PgOutboxStore::Enqueue(const v1::Notification& n,
         "VALUES ($1, $2, $3, $4, $5, $6, decode($7, 'hex'))",
         n.notification_id(), n.server_address(), n.software_name(), n.location(),
         n.timestamp_unix() * 1000, n.expires_at_unix() * 1000, absl::BytesToHexString(n.signed_()));
-    // $4: the targets, one per line; empty: every known device. A row whose
-    // (key, device) exists is skipped (notifier_outbox_idempotency); a
-    // concurrent call with the same key waits here for the other's commit.
+    // $4: the targets; empty: every known device. A row whose (key, device)
+    // exists is skipped (notifier_outbox_idempotency), as is a target listed
+    // twice; a concurrent call with the same key waits here for the other's
+    // commit.
     pqxx::result r = txn.exec_params(
-        "WITH t AS (SELECT device_id FROM notifier_devices WHERE $4 = '' "
-        "           UNION ALL SELECT unnest(string_to_array(nullif($4, ''), chr(10)))), "
+        "WITH t AS (SELECT device_id FROM notifier_devices WHERE cardinality($4::text[]) = 0 "
+        "           UNION ALL SELECT unnest($4::text[])), "
         "ins AS (INSERT INTO notifier_outbox (device_id, notification_id, next_attempt_ms, "
         "created_ms, idempotency_key) SELECT t.device_id, $1, $3, $2, $5 FROM t "
         "ON CONFLICT DO NOTHING RETURNING device_id) "
@@ -127,8 +191,8 @@ absl::StatusOr<EnqueueResult> PgOutboxStore::Enqueue(const v1::Notification& n,
             " FROM notifier_outbox o JOIN notifier_announcements a USING (notification_id) "
             "LEFT JOIN notifier_devices d ON d.device_id = o.device_id "
             "WHERE o.idempotency_key = $1 AND o.notification_id <> $2" +
-            (targets.empty() ? " AND $3 = ''"
-                             : " AND o.device_id = ANY (string_to_array($3, chr(10)))") +
+            (devices.empty() ? " AND cardinality($3::text[]) = 0"
+                             : " AND o.device_id = ANY ($3::text[])") +
             " ORDER BY o.device_id",
         idempotency_key, n.notification_id(), targets);
     for (const auto& row : r) out.existing.push_back(EntryFromRow(row));
@@ -148,31 +212,29 @@ absl::Status PgOutboxStore::FinishFastPath(
     const std::vector<std::string>& released, absl::Time now) {
   return pool_->Transact([&](pqxx::work& txn) {
     if (!sent.empty()) {
-      std::vector<std::string> devices, next;
+      std::vector<std::string> devices;
+      std::vector<int64_t> next;
       for (const auto& [device, due] : sent) {
         devices.push_back(device);
-        next.push_back(std::to_string(Ms(due)));
+        next.push_back(Ms(due));
       }
-      // Device IDs never hold control characters (validated), so chr(10) splits.
-      const std::string joined = absl::StrJoin(devices, "\n");
+      const std::string ids = PgTextArray(devices);
       txn.exec_params(
           "UPDATE notifier_outbox o SET state = 'sent', channel = 'ip_push', channel_index = 0, "
           "attempts = 0, next_attempt_ms = u.na, sent_ms = $3, last_error = '' "
-          "FROM (SELECT unnest(string_to_array($1, chr(10))) AS device_id, "
-          "             unnest(string_to_array($2, ',')::bigint[]) AS na) u "
+          "FROM unnest($1::text[], $2::bigint[]) AS u(device_id, na) "
           "WHERE o.device_id = u.device_id AND o.notification_id = $4 AND o.state = 'queued'",
-          joined, absl::StrJoin(next, ","), Ms(now), notification_id);
+          ids, BigintArray(next), Ms(now), notification_id);
       txn.exec_params(
           "INSERT INTO notifier_receipts (device_id, notification_id, channel, event, at_ms, "
-          "detail) SELECT unnest(string_to_array($1, chr(10))), $2, 'ip_push', 'sent', $3, ''",
-          joined, notification_id, Ms(now));
+          "detail) SELECT unnest($1::text[]), $2, 'ip_push', 'sent', $3, ''",
+          ids, notification_id, Ms(now));
     }
     if (!released.empty()) {
       txn.exec_params(
           "UPDATE notifier_outbox SET next_attempt_ms = $3 "
-          "WHERE device_id = ANY (string_to_array($1, chr(10))) AND notification_id = $2 "
-          "AND state = 'queued'",
-          absl::StrJoin(released, "\n"), notification_id, Ms(now));
+          "WHERE device_id = ANY ($1::text[]) AND notification_id = $2 AND state = 'queued'",
+          PgTextArray(released), notification_id, Ms(now));
     }
     return absl::OkStatus();
   });
@@ -245,32 +307,30 @@ bool IsPlainIpPushSend(const OutboxUpdate& u) {
 // 15,000 devices is two statements, not 30,000).
 void ApplyPlainSends(pqxx::work& txn, const std::string& notification_id,
                      const std::vector<const OutboxUpdate*>& rows, absl::Time now) {
-  std::vector<std::string> devices, indexes, attempts, next, sent;
+  std::vector<std::string> devices;
+  std::vector<int64_t> indexes, attempts, next, sent;
   for (const OutboxUpdate* u : rows) {
     devices.push_back(u->device_id);
-    indexes.push_back(std::to_string(u->channel_index));
-    attempts.push_back(std::to_string(u->attempts));
-    next.push_back(std::to_string(Ms(u->next_attempt)));
-    sent.push_back(std::to_string(Ms(*u->sent)));
+    indexes.push_back(u->channel_index);
+    attempts.push_back(u->attempts);
+    next.push_back(Ms(u->next_attempt));
+    sent.push_back(Ms(*u->sent));
   }
-  // Device IDs never hold control characters (validated), so chr(10) splits.
+  const std::string ids = PgTextArray(devices);
   txn.exec_params(
       "UPDATE notifier_outbox o SET state = 'sent', channel = 'ip_push', "
       "channel_index = u.ci, attempts = u.at, next_attempt_ms = u.na, sent_ms = u.se, "
       "last_error = '' "
-      "FROM (SELECT unnest(string_to_array($1, chr(10))) AS device_id, "
-      "             unnest(string_to_array($2, ',')::int[]) AS ci, "
-      "             unnest(string_to_array($3, ',')::int[]) AS at, "
-      "             unnest(string_to_array($4, ',')::bigint[]) AS na, "
-      "             unnest(string_to_array($5, ',')::bigint[]) AS se) u "
+      "FROM unnest($1::text[], $2::int[], $3::int[], $4::bigint[], $5::bigint[]) "
+      "     AS u(device_id, ci, at, na, se) "
       "WHERE o.device_id = u.device_id AND o.notification_id = $6 "
       "AND o.state <> 'acknowledged'",
-      absl::StrJoin(devices, "\n"), absl::StrJoin(indexes, ","), absl::StrJoin(attempts, ","),
-      absl::StrJoin(next, ","), absl::StrJoin(sent, ","), notification_id);
+      ids, BigintArray(indexes), BigintArray(attempts), BigintArray(next), BigintArray(sent),
+      notification_id);
   txn.exec_params(
       "INSERT INTO notifier_receipts (device_id, notification_id, channel, event, at_ms, detail) "
-      "SELECT unnest(string_to_array($1, chr(10))), $2, 'ip_push', 'sent', $3, ''",
-      absl::StrJoin(devices, "\n"), notification_id, Ms(now));
+      "SELECT unnest($1::text[]), $2, 'ip_push', 'sent', $3, ''",
+      ids, notification_id, Ms(now));
 }
 
 }  // namespace

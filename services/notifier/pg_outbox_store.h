@@ -10,7 +10,9 @@ namespace updraft::notifier {
 
 // OutboxStore over PostgreSQL (tables in migrations/). Every
 // method is one transaction; claims use FOR UPDATE SKIP LOCKED so replicas
-// share the work without waiting for each other.
+// share the work without waiting for each other. UpsertDevices, Enqueue,
+// FinishFastPath and Apply's plain IP Push sends write all devices with a
+// few statements over array parameters (unnest), not one per device.
 class PgOutboxStore : public OutboxStore {
  public:
   // Applies the notifier's migrations.

@@ -3,6 +3,7 @@
 // when two calls race; the rows a key already holds come back unchanged.
 #include "services/notifier/pg_outbox_store.h"
 
+#include <algorithm>
 #include <pqxx/pqxx>
 #include <set>
 #include <thread>
@@ -87,6 +88,45 @@ class PgOutboxStoreTest : public ::testing::Test {
     return found;
   }
 
+  // "msisdn|channels|ack_timeout_ms" of a stored device; "" when absent.
+  std::string Device(const std::string& device_id) {
+    std::string out;
+    EXPECT_TRUE(pool_
+                    ->Read([&](pqxx::nontransaction& txn) {
+                      for (const auto& row : txn.exec_params(
+                               "SELECT msisdn || '|' || channels || '|' || ack_timeout_ms "
+                               "FROM notifier_devices WHERE device_id = $1",
+                               device_id)) {
+                        out = row[0].as<std::string>();
+                      }
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return out;
+  }
+
+  int64_t Count(const std::string& sql) {
+    int64_t n = -1;
+    EXPECT_TRUE(pool_
+                    ->Read([&](pqxx::nontransaction& txn) {
+                      n = txn.exec(sql)[0][0].as<int64_t>();
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return n;
+  }
+
+  int64_t CountFor(const std::string& sql, const std::string& param) {
+    int64_t n = -1;
+    EXPECT_TRUE(pool_
+                    ->Read([&](pqxx::nontransaction& txn) {
+                      n = txn.exec_params(sql, param)[0][0].as<int64_t>();
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return n;
+  }
+
   std::unique_ptr<TestEnv> env_;
   std::unique_ptr<PgPool> pool_;
   std::unique_ptr<PgOutboxStore> store_;
@@ -144,6 +184,196 @@ TEST_F(PgOutboxStoreTest, EveryKnownDeviceWithAKey) {
   EnqueueResult second = Enqueue("n2", {}, "all");
   EXPECT_EQ(Devices(second.queued), std::vector<std::string>{"dev-c"});
   EXPECT_EQ(second.existing.size(), 2u);
+}
+
+// A device listed several times in one call: no "cannot affect row a second
+// time" error, and the result is that of applying the entries in order (a
+// later non-empty field wins), for a new and for an existing device.
+TEST_F(PgOutboxStoreTest, ADeviceListedTwiceInOneCallMergesInOrder) {
+  std::vector<DevicePrefs> call = {
+      {.device_id = "dev-a", .msisdn = "+4915100000001", .channels = {v1::CHANNEL_SMS}},
+      {.device_id = "dev-b"},
+      {.device_id = "dev-a", .ack_timeout = absl::Seconds(90)},
+      {.device_id = "dev-b"},
+      {.device_id = "dev-a", .msisdn = "+4915100000002"},
+  };
+  ASSERT_TRUE(store_->UpsertDevices(call).ok());
+  EXPECT_EQ(Device("dev-a"), "+4915100000002|sms|90000");
+  EXPECT_EQ(Device("dev-b"), "|ip_push,sms,wap_push|60000");
+  absl::Status again = store_->UpsertDevices({
+      {.device_id = "dev-a", .channels = {v1::CHANNEL_WAP_PUSH, v1::CHANNEL_IP_PUSH}},
+      {.device_id = "dev-a", .msisdn = "+4915100000003", .ack_timeout = absl::Seconds(5)},
+      {.device_id = "dev-a", .channels = {v1::CHANNEL_IP_PUSH}},
+      {.device_id = "dev-b", .ack_timeout = absl::Seconds(7)},
+      {.device_id = "dev-b", .ack_timeout = absl::Seconds(8)},
+  });
+  ASSERT_TRUE(again.ok()) << again;
+  EXPECT_EQ(Device("dev-a"), "+4915100000003|ip_push|5000");
+  EXPECT_EQ(Device("dev-b"), "|ip_push,sms,wap_push|8000");
+  EXPECT_EQ(Count("SELECT count(*) FROM notifier_devices"), 2);
+}
+
+// Empty msisdn, no channels and a zero timeout keep what is stored, field by
+// field, also when one call mixes devices that set different fields.
+TEST_F(PgOutboxStoreTest, EmptyFieldsKeepStoredPreferences) {
+  ASSERT_TRUE(store_
+                  ->UpsertDevices({{.device_id = "dev-a",
+                                    .msisdn = "+4915100000001",
+                                    .channels = {v1::CHANNEL_SMS, v1::CHANNEL_IP_PUSH},
+                                    .ack_timeout = absl::Seconds(30)},
+                                   {.device_id = "dev-b",
+                                    .msisdn = "+4915100000002",
+                                    .channels = {v1::CHANNEL_WAP_PUSH},
+                                    .ack_timeout = absl::Seconds(40)}})
+                  .ok());
+  ASSERT_TRUE(store_->UpsertDevices({{.device_id = "dev-a"}, {.device_id = "dev-b"}}).ok());
+  EXPECT_EQ(Device("dev-a"), "+4915100000001|sms,ip_push|30000");
+  EXPECT_EQ(Device("dev-b"), "+4915100000002|wap_push|40000");
+  ASSERT_TRUE(store_
+                  ->UpsertDevices({{.device_id = "dev-a", .channels = {v1::CHANNEL_IP_PUSH}},
+                                   {.device_id = "dev-b", .ack_timeout = absl::Seconds(2)},
+                                   {.device_id = "dev-c", .msisdn = "+4915100000003"},
+                                   {.device_id = "dev-d"}})
+                  .ok());
+  EXPECT_EQ(Device("dev-a"), "+4915100000001|ip_push|30000");
+  EXPECT_EQ(Device("dev-b"), "+4915100000002|wap_push|2000");
+  EXPECT_EQ(Device("dev-c"), "+4915100000003|ip_push,sms,wap_push|60000");
+  EXPECT_EQ(Device("dev-d"), "|ip_push,sms,wap_push|60000");
+  // Channels given explicitly as the default list replace stored ones.
+  ASSERT_TRUE(store_
+                  ->UpsertDevices(
+                      {{.device_id = "dev-b",
+                        .channels = {v1::CHANNEL_IP_PUSH, v1::CHANNEL_SMS, v1::CHANNEL_WAP_PUSH}}})
+                  .ok());
+  EXPECT_EQ(Device("dev-b"), "+4915100000002|ip_push,sms,wap_push|2000");
+  EXPECT_TRUE(store_->UpsertDevices({}).ok());
+}
+
+// A negative ack timeout is refused before anything is written.
+TEST_F(PgOutboxStoreTest, NegativeAckTimeoutWritesNothing) {
+  absl::Status s =
+      store_->UpsertDevices({{.device_id = "dev-a", .msisdn = "+4915100000001"},
+                             {.device_id = "dev-b", .ack_timeout = absl::Seconds(-1)}});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("dev-b"), absl::string_view::npos) << s;
+  EXPECT_EQ(Count("SELECT count(*) FROM notifier_devices"), 0);
+}
+
+// 5,000 devices with preferences upserted and enqueued in one call each: one
+// row per device, the preferences come back with the queued rows, and the
+// fast path's bulk recording reaches every row.
+TEST_F(PgOutboxStoreTest, FiveThousandDevicesInOneCall) {
+  constexpr int kDevices = 5000;
+  std::vector<DevicePrefs> prefs;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kDevices; ++i) {
+    ids.push_back(absl::StrCat("dev-", 10000 + i));
+    prefs.push_back({.device_id = ids.back(),
+                     .msisdn = i % 2 ? absl::StrCat("+49151", 1000000 + i) : "",
+                     .channels = {v1::CHANNEL_SMS, v1::CHANNEL_IP_PUSH},
+                     .ack_timeout = absl::Seconds(1 + i % 100)});
+  }
+  ASSERT_TRUE(store_->UpsertDevices(prefs).ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM notifier_devices"), kDevices);
+  EXPECT_EQ(Device("dev-12345"), "+491511002345|sms,ip_push|46000");
+  EXPECT_EQ(Device("dev-12344"), "|sms,ip_push|45000");
+  EnqueueResult r = Enqueue("n1", ids, "wave-1");
+  ASSERT_EQ(r.queued.size(), static_cast<size_t>(kDevices));
+  EXPECT_EQ(Devices(r.queued), [&] {
+    std::vector<std::string> sorted = ids;
+    std::sort(sorted.begin(), sorted.end());
+    return sorted;
+  }());
+  for (const DevicePrefs& p : r.queued) {
+    if (p.device_id != "dev-12345") continue;
+    EXPECT_EQ(p.channels, (std::vector<v1::Channel>{v1::CHANNEL_SMS, v1::CHANNEL_IP_PUSH}));
+    EXPECT_EQ(p.ack_timeout, absl::Seconds(46));
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM notifier_outbox WHERE notification_id = 'n1' "
+                  "AND state = 'queued' AND idempotency_key = 'wave-1'"),
+            kDevices);
+  EnqueueResult again = Enqueue("n2", ids, "wave-1");
+  EXPECT_FALSE(again.stored);
+  EXPECT_EQ(again.existing.size(), static_cast<size_t>(kDevices));
+  std::vector<std::pair<std::string, absl::Time>> sent;
+  std::vector<std::string> released;
+  for (int i = 0; i < kDevices; ++i) {
+    if (i % 3 == 0) {
+      sent.push_back({ids[i], kNow + absl::Seconds(i)});
+    } else {
+      released.push_back(ids[i]);
+    }
+  }
+  ASSERT_TRUE(store_->FinishFastPath("n1", sent, released, kNow + absl::Seconds(1)).ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM notifier_outbox WHERE state = 'sent'"),
+            static_cast<int64_t>(sent.size()));
+  EXPECT_EQ(Count("SELECT count(*) FROM notifier_receipts WHERE event = 'sent'"),
+            static_cast<int64_t>(sent.size()));
+  EXPECT_EQ(Count("SELECT next_attempt_ms FROM notifier_outbox WHERE device_id = 'dev-13003'"),
+            absl::ToUnixMillis(kNow + absl::Seconds(3003)));
+  EXPECT_EQ(Count("SELECT count(*) FROM notifier_outbox WHERE state = 'queued' "
+                  "AND next_attempt_ms = " +
+                  std::to_string(absl::ToUnixMillis(kNow + absl::Seconds(1)))),
+            static_cast<int64_t>(released.size()));
+}
+
+// Device IDs with characters that matter to array literals and quoting go
+// through every bulk statement unchanged; a target listed twice gets one row.
+TEST_F(PgOutboxStoreTest, DeviceIdsWithArraySyntaxCharacters) {
+  const std::vector<std::string> ids = {"a,b",        "\"quoted\"",  "{braces}", "back\\slash",
+                                        "with space", "trailing\\",  "NULL",     "'single'",
+                                        "",           "über-設備-📱", "}{\",\\"};
+  std::vector<DevicePrefs> prefs;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    prefs.push_back({.device_id = ids[i], .msisdn = absl::StrCat("+4915100000", 10 + i)});
+  }
+  ASSERT_TRUE(store_->UpsertDevices(prefs).ok());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(Device(ids[i]), absl::StrCat("+4915100000", 10 + i, "|ip_push,sms,wap_push|60000"))
+        << ids[i];
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM notifier_devices"), static_cast<int64_t>(ids.size()));
+  std::vector<std::string> targets = ids;
+  targets.push_back("a,b");  // twice
+  EnqueueResult r = Enqueue("n1", targets, "k");
+  std::vector<std::string> sorted = ids;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(Devices(r.queued), sorted);
+  EnqueueResult again = Enqueue("n2", ids, "k");
+  std::vector<std::string> existing;
+  for (const OutboxEntry& e : again.existing) {
+    existing.push_back(e.device_id);
+    const size_t i = std::find(ids.begin(), ids.end(), e.device_id) - ids.begin();
+    EXPECT_EQ(e.prefs.msisdn, absl::StrCat("+4915100000", 10 + i)) << e.device_id;
+  }
+  std::sort(existing.begin(), existing.end());
+  EXPECT_EQ(existing, sorted);
+  // Half sent, half released: each row ends where its ID says.
+  std::vector<std::pair<std::string, absl::Time>> sent;
+  std::vector<std::string> released;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i % 2 == 0) {
+      sent.push_back({ids[i], kNow + absl::Minutes(1)});
+    } else {
+      released.push_back(ids[i]);
+    }
+  }
+  ASSERT_TRUE(store_->FinishFastPath("n1", sent, released, kNow).ok());
+  auto due = store_->ClaimDue(kNow, 100, absl::Seconds(30), "n1");
+  ASSERT_TRUE(due.ok()) << due.status();
+  std::vector<std::string> claimed;
+  for (const OutboxEntry& e : *due) claimed.push_back(e.device_id);
+  std::sort(claimed.begin(), claimed.end());
+  std::sort(released.begin(), released.end());
+  EXPECT_EQ(claimed, released);
+  for (const auto& [id, unused] : sent) {
+    EXPECT_EQ(CountFor("SELECT count(*) FROM notifier_outbox o JOIN notifier_receipts r "
+                       "USING (device_id, notification_id) WHERE o.state = 'sent' "
+                       "AND r.event = 'sent' AND device_id = $1",
+                       id),
+              1)
+        << id;
+  }
 }
 
 // Two calls with the same key at once (a caller retrying while its first
