@@ -75,6 +75,11 @@ void FakeCatalogService::SetOffers(std::vector<v1::Offer> offers) {
   offers_ = std::move(offers);
 }
 
+void FakeCatalogService::SetOperations(std::vector<v1::PendingOperation> operations) {
+  absl::MutexLock lock(&mu_);
+  operations_ = std::move(operations);
+}
+
 void FakeCatalogService::FailNextReports(int n) {
   absl::MutexLock lock(&mu_);
   fail_reports_ = n;
@@ -112,6 +117,9 @@ grpc::Status FakeCatalogService::CheckForUpdates(grpc::ServerContext* context,
     }
     if (!deployed) *response->add_offers() = offer;
   }
+  for (const v1::PendingOperation& op : operations_) {
+    if (reported_operations_.count(op.operation_id()) == 0) *response->add_operations() = op;
+  }
   return grpc::Status::OK;
 }
 
@@ -126,6 +134,7 @@ grpc::Status FakeCatalogService::ReportResult(grpc::ServerContext* context,
     --fail_reports_;
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "catalog is restarting");
   }
+  if (!request->operation_id().empty()) reported_operations_.insert(request->operation_id());
   bool duplicate = !report_ids_.insert(request->report_id()).second;
   if (duplicate) ++duplicates_;
   reports_.push_back(*request);

@@ -52,12 +52,15 @@ class FakeAuthService final : public v1::Auth::Service {
 };
 
 // DeviceCatalog: offers every configured offer whose release the device's
-// Deployed inventory does not hold; records requests and reports.
+// Deployed inventory does not hold, and every configured per-component
+// operation not reported yet (as the catalog queues them until reported);
+// records requests and reports.
 class FakeCatalogService final : public v1::DeviceCatalog::Service {
  public:
   explicit FakeCatalogService(FakeAuthService* auth) : auth_(auth) {}
 
   void SetOffers(std::vector<v1::Offer> offers);
+  void SetOperations(std::vector<v1::PendingOperation> operations);
   // The next `n` ReportResult calls fail with UNAVAILABLE.
   void FailNextReports(int n);
   std::vector<v1::CheckForUpdatesRequest> checks() const;
@@ -74,6 +77,8 @@ class FakeCatalogService final : public v1::DeviceCatalog::Service {
   FakeAuthService* auth_;
   mutable absl::Mutex mu_;
   std::vector<v1::Offer> offers_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::PendingOperation> operations_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> reported_operations_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::CheckForUpdatesRequest> checks_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::ReportResultRequest> reports_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> report_ids_ ABSL_GUARDED_BY(mu_);

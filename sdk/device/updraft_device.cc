@@ -1,5 +1,6 @@
 #include "sdk/device/updraft_device.h"
 
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -52,11 +53,21 @@ updraft_status_t Guard(Fn&& fn) {
 
 std::string Str(const char* s) { return s == nullptr ? "" : s; }
 
+// Sizes of updraft_device_options_t that callers may have been built with:
+// version 1 ended with time_zone; version 2 (current) added the
+// per-component callbacks.
+constexpr size_t kOptionsSizeV1 = offsetof(updraft_device_options_t, activate_fn);
+
 // An Installer over the host's C callbacks.
 class CInstaller : public updraft::device::Installer {
  public:
-  CInstaller(updraft_install_fn install, updraft_remove_fn remove, void* user_data)
-      : install_(install), remove_(remove), user_data_(user_data) {}
+  explicit CInstaller(const updraft_device_options_t& o)
+      : install_(o.install_fn),
+        remove_(o.remove_fn),
+        activate_(o.activate_fn),
+        deactivate_(o.deactivate_fn),
+        remove_component_(o.remove_component_fn),
+        user_data_(o.user_data) {}
 
   absl::StatusOr<updraft::device::InstallResult> Install(
       const std::string& package_name, const std::string& artifact_path,
@@ -111,9 +122,81 @@ class CInstaller : public updraft::device::Installer {
         updraft::v1::REMOVE_FAILED);
   }
 
+  absl::Status Activate(const updraft::device::ComponentRef& c) override {
+    return CallComponentFn(activate_, "activate_fn", "activate", updraft::v1::ACTIVATE_FAILED,
+                           /*not_found_is_done=*/false, c);
+  }
+
+  absl::Status Deactivate(const updraft::device::ComponentRef& c) override {
+    return CallComponentFn(deactivate_, "deactivate_fn", "deactivate",
+                           updraft::v1::DEACTIVATE_FAILED, /*not_found_is_done=*/false, c);
+  }
+
+  absl::Status RemoveComponent(const updraft::device::ComponentRef& c) override {
+    return CallComponentFn(remove_component_, "remove_component_fn", "remove",
+                           updraft::v1::REMOVE_FAILED, /*not_found_is_done=*/true, c);
+  }
+
  private:
+  // Runs a per-component callback and maps its updraft_component_result_t
+  // to a status carrying the SCOMO code (see updraft_device.h);
+  // `not_found_is_done`: NOT_FOUND means the operation's goal holds (remove).
+  absl::Status CallComponentFn(updraft_component_fn fn, const char* field, const char* verb,
+                               updraft::v1::ResultCode failure, bool not_found_is_done,
+                               const updraft::device::ComponentRef& c) {
+    using updraft::device::WithResultCode;
+    const std::string what = absl::StrCat(verb, " component ", c.dc_id, " of package ",
+                                          c.package_name.empty() ? "(none)" : c.package_name);
+    if (fn == nullptr) {
+      return WithResultCode(
+          absl::UnimplementedError(absl::StrCat("the platform installer cannot ", what,
+                                                " (updraft_device_options.", field, " not set)")),
+          updraft::v1::NOT_IMPLEMENTED);
+    }
+    updraft_component_ref_t ref;
+    ref.package_name = c.package_name.c_str();
+    ref.dc_id = c.dc_id.c_str();
+    ref.name = c.name.c_str();
+    ref.version = c.version.c_str();
+    char message[1024] = "";
+    int code;
+    try {
+      code = fn(user_data_, &ref, message, sizeof(message));
+    } catch (...) {
+      return WithResultCode(
+          absl::InternalError(absl::StrCat(field, " threw an exception trying to ", what)),
+          failure);
+    }
+    message[sizeof(message) - 1] = '\0';
+    const std::string detail = message[0] == '\0' ? "" : absl::StrCat(": ", message);
+    switch (code) {
+      case UPDRAFT_COMPONENT_OK:
+        return absl::OkStatus();
+      case UPDRAFT_COMPONENT_FAILED:
+        return WithResultCode(
+            absl::InternalError(absl::StrCat("the platform failed to ", what, detail)), failure);
+      case UPDRAFT_COMPONENT_NOT_FOUND:
+        if (not_found_is_done) return absl::OkStatus();  // Removed already.
+        return WithResultCode(absl::NotFoundError(absl::StrCat(
+                                  "cannot ", what, ": the platform does not have it", detail)),
+                              failure);
+      case UPDRAFT_COMPONENT_NOT_SUPPORTED:
+        return WithResultCode(absl::UnimplementedError(absl::StrCat(
+                                  "the platform does not support this: ", what, detail)),
+                              updraft::v1::NOT_IMPLEMENTED);
+      default:
+        return WithResultCode(absl::InternalError(absl::StrCat(
+                                  field, " returned ", code,
+                                  ", not an updraft_component_result_t, trying to ", what, detail)),
+                              failure);
+    }
+  }
+
   updraft_install_fn install_;
   updraft_remove_fn remove_;
+  updraft_component_fn activate_;
+  updraft_component_fn deactivate_;
+  updraft_component_fn remove_component_;
   void* user_data_;
 };
 
@@ -216,19 +299,33 @@ absl::Duration Seconds(int64_t s, absl::Duration fallback) {
   return s > 0 ? absl::Seconds(s) : fallback;
 }
 
-absl::Status Create(const updraft_device_options_t* options, updraft_device_t** out) {
+absl::Status Create(const updraft_device_options_t* caller_options, updraft_device_t** out) {
   if (out == nullptr) return absl::InvalidArgumentError("out is NULL");
   *out = nullptr;
-  if (options == nullptr) return absl::InvalidArgumentError("options is NULL");
-  if (options->struct_size != sizeof(updraft_device_options_t)) {
-    return absl::InvalidArgumentError(
-        "options.struct_size does not match this SDK (call updraft_device_options_init)");
+  if (caller_options == nullptr) return absl::InvalidArgumentError("options is NULL");
+  const size_t size = caller_options->struct_size;
+  if (size != kOptionsSizeV1 && size != sizeof(updraft_device_options_t)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "options.struct_size ", size, " does not match this SDK (", kOptionsSizeV1, " or ",
+        sizeof(updraft_device_options_t), "; call updraft_device_options_init)"));
   }
+  // Fields past the caller's struct_size keep their defaults.
+  updraft_device_options_t copy;
+  updraft_device_options_init(&copy);
+  memcpy(&copy, caller_options, size);
+  const updraft_device_options_t* options = &copy;
   if (Str(options->key_file).empty()) {
     return absl::InvalidArgumentError("options.key_file is required");
   }
   if ((options->install_fn == nullptr) && Str(options->install_dir).empty()) {
     return absl::InvalidArgumentError("options.install_dir (or install_fn) is required");
+  }
+  if (options->install_fn == nullptr &&
+      (options->activate_fn != nullptr || options->deactivate_fn != nullptr ||
+       options->remove_component_fn != nullptr)) {
+    return absl::InvalidArgumentError(
+        "options.activate_fn, deactivate_fn and remove_component_fn belong to the host installer: "
+        "set install_fn too (the default installer does these operations itself)");
   }
   if (options->check_jitter < 0 || options->check_jitter >= 1) {
     return absl::InvalidArgumentError("options.check_jitter must be within [0, 1)");
@@ -247,8 +344,7 @@ absl::Status Create(const updraft_device_options_t* options, updraft_device_t** 
 
   dev->keys = std::make_unique<updraft::device::FileKeyStore>(Str(options->key_file));
   if (options->install_fn != nullptr) {
-    dev->installer =
-        std::make_unique<CInstaller>(options->install_fn, options->remove_fn, options->user_data);
+    dev->installer = std::make_unique<CInstaller>(*options);
   } else {
     auto installer = updraft::device::DirectoryInstaller::Create({.root = options->install_dir});
     if (!installer.ok()) return installer.status();

@@ -146,8 +146,58 @@ typedef int (*updraft_install_fn)(void* user_data, const char* package_name,
 typedef int (*updraft_remove_fn)(void* user_data, const char* package_name, char* message,
                                  size_t message_size);
 
+/* One deployed component (SCOMO Inventory/Deployed/<X>) that a
+ * per-component operation acts on, as the SDK's inventory knows it. The
+ * struct and its strings are owned by the SDK and valid during the callback
+ * only; never NULL. */
+typedef struct updraft_component_ref {
+  const char* package_name; /* the package it came with; "" when installed offline */
+  const char* dc_id;        /* Deployed component ID, e.g. "DC_2" */
+  const char* name;         /* "" when unknown */
+  const char* version;      /* "" when unknown */
+} updraft_component_ref_t;
+
+/* What a per-component callback returns, and the SCOMO result code the SDK
+ * reports to the server for it. The codes per operation: activate 1409,
+ * deactivate 1410, remove 1408 ("failure code" below). */
+typedef enum updraft_component_result {
+  /* Done, or already so (activating an active component): 1200. */
+  UPDRAFT_COMPONENT_OK = 0,
+  /* The platform tried and failed: the failure code; the component keeps
+   * its previous state in the SDK's inventory. */
+  UPDRAFT_COMPONENT_FAILED = 1,
+  /* The platform has no such component: activate and deactivate report the
+   * failure code; remove reports 1200 (it is gone already, e.g. removed
+   * just before a crash) and drops it from the inventory. */
+  UPDRAFT_COMPONENT_NOT_FOUND = 2,
+  /* The platform cannot do this to this component: 1411 not implemented. */
+  UPDRAFT_COMPONENT_NOT_SUPPORTED = 3
+} updraft_component_result_t;
+
+/* Per-component operation queued by the server (activate, deactivate or
+ * remove one Deployed component of the host installer); `user_data` is
+ * options.user_data. Returns an updraft_component_result_t value; any other
+ * value is treated as UPDRAFT_COMPONENT_FAILED, and so is a C++ exception
+ * thrown out of it. It may write a message into `message` (owned by the
+ * SDK, capacity `message_size` >= 256, initially "", NUL-terminated), which
+ * goes into the report as printable ASCII (other bytes become '?').
+ * Must be idempotent: the SDK records the new state after the callback
+ * returns, so after a crash the same operation may be asked again. Runs on
+ * the flow's thread (see THREADING RULES), serialised with the handle's
+ * other flows: never concurrently with install_fn, remove_fn or another
+ * per-component callback of the same handle. An operation on a component
+ * the SDK's inventory does not hold is answered with the failure code
+ * without calling it. */
+typedef int (*updraft_component_fn)(void* user_data, const updraft_component_ref_t* component,
+                                    char* message, size_t message_size);
+
 /* Options of updraft_device_create. Initialise with
- * updraft_device_options_init, then set fields; strings are copied. */
+ * updraft_device_options_init, then set fields; strings are copied.
+ * Versioning: fields are only ever added at the end. struct_size tells the
+ * library which fields the caller's header had: a caller built against an
+ * earlier header (a smaller struct_size) gets the defaults for the fields
+ * its struct lacks; a struct_size the library does not know (e.g. from a
+ * newer header) is INVALID_ARGUMENT. */
 typedef struct updraft_device_options {
   size_t struct_size; /* set by updraft_device_options_init */
   const char* device_id;
@@ -201,6 +251,17 @@ typedef struct updraft_device_options {
   /* IANA time zone of the device, e.g. "Asia/Tokyo" (optional): campaigns
    * keep their quiet hours in the device's local time. */
   const char* time_zone;
+  /* Added in version 2 of this struct. Per-component operations for the host
+   * installer (install_fn), each optional: NULL answers that operation 1411
+   * not implemented. The server queues them per Deployed component; they run
+   * after the offers of an update check, on its thread. remove_component_fn
+   * removes one component of a package that keeps others; removing the last
+   * remaining component of a package calls remove_fn for the whole package.
+   * The default installer (install_dir) does all three itself: setting them
+   * without install_fn is INVALID_ARGUMENT. */
+  updraft_component_fn activate_fn;
+  updraft_component_fn deactivate_fn;
+  updraft_component_fn remove_component_fn;
 } updraft_device_options_t;
 
 void updraft_device_options_init(updraft_device_options_t* options);

@@ -6,9 +6,12 @@
 
 #include <sys/wait.h>
 
+#include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -50,6 +53,12 @@ struct Recorder {
   int install_code = 0;
   std::vector<std::string> installed_artifacts;
   std::map<std::string, std::string> settings;
+  // remove_fn and the per-component callbacks: what they were asked
+  // ("activate demo-app DC_1 demo-app 1.0.0"), and what they answer per verb
+  // (default UPDRAFT_COMPONENT_OK) with `component_message`.
+  std::vector<std::string> component_calls;
+  std::map<std::string, int> component_answer;
+  std::string component_message;
 };
 
 int Consent(void* ud, const updraft_offer_t* offer) {
@@ -93,6 +102,61 @@ int Install(void* ud, const char*, const char* artifact_path, const char*, const
   snprintf(location, message_size, "/system/app/demo");
   if (r->install_code != 0) snprintf(message, message_size, "storage full");
   return r->install_code;
+}
+
+int RemovePackage(void* ud, const char* package_name, char*, size_t) {
+  auto* r = static_cast<Recorder*>(ud);
+  absl::MutexLock lock(&r->mu);
+  r->component_calls.push_back(absl::StrCat("remove-package ", package_name));
+  return 0;
+}
+
+int ComponentCall(void* ud, const char* verb, const updraft_component_ref_t* c, char* message,
+                  size_t message_size) {
+  auto* r = static_cast<Recorder*>(ud);
+  absl::MutexLock lock(&r->mu);
+  r->component_calls.push_back(
+      absl::StrCat(verb, " ", c->package_name, " ", c->dc_id, " ", c->name, " ", c->version));
+  snprintf(message, message_size, "%s", r->component_message.c_str());
+  auto it = r->component_answer.find(verb);
+  return it == r->component_answer.end() ? UPDRAFT_COMPONENT_OK : it->second;
+}
+
+int ActivateComponent(void* ud, const updraft_component_ref_t* c, char* m, size_t n) {
+  return ComponentCall(ud, "activate", c, m, n);
+}
+
+int DeactivateComponent(void* ud, const updraft_component_ref_t* c, char* m, size_t n) {
+  return ComponentCall(ud, "deactivate", c, m, n);
+}
+
+int RemoveComponent(void* ud, const updraft_component_ref_t* c, char* m, size_t n) {
+  return ComponentCall(ud, "remove", c, m, n);
+}
+
+// Misbehaving callbacks: an out-of-range answer with an unterminated message
+// that is not valid UTF-8, an exception, a negative answer.
+int GarbageActivate(void*, const updraft_component_ref_t*, char* message, size_t size) {
+  memset(message, 'x', size);
+  const char prefix[] = "caf\xc3\xa9 \xc0\xaf\xff";  // overlong '/', then a stray byte
+  memcpy(message, prefix, sizeof(prefix) - 1);
+  return 77;
+}
+
+int ThrowingDeactivate(void*, const updraft_component_ref_t*, char*, size_t) {
+  throw std::runtime_error("vendor bug");
+}
+
+int NegativeRemove(void*, const updraft_component_ref_t*, char*, size_t) { return -1; }
+
+v1::PendingOperation Operation(const std::string& id, v1::ComponentOperation::Kind kind,
+                               const std::string& dc_id) {
+  v1::PendingOperation op;
+  op.set_operation_id(id);
+  op.set_kind(kind);
+  op.set_dc_id(dc_id);
+  op.set_release_id("r_1");
+  return op;
 }
 
 class UpdraftDeviceTest : public ::testing::Test {
@@ -156,6 +220,54 @@ class UpdraftDeviceTest : public ::testing::Test {
     EXPECT_TRUE(absl::WebSafeBase64Unescape(key, &raw));
     auth_.RegisterDevice(kDevice, raw);
     return device;
+  }
+
+  // Options with the host installer (install_fn, remove_fn) and the three
+  // per-component callbacks.
+  updraft_device_options_t HostOptions(Recorder* r) {
+    updraft_device_options_t o = Options(r);
+    o.install_fn = Install;
+    o.remove_fn = RemovePackage;
+    o.install_dir = nullptr;
+    o.activate_fn = ActivateComponent;
+    o.deactivate_fn = DeactivateComponent;
+    o.remove_component_fn = RemoveComponent;
+    return o;
+  }
+
+  // Creates the device and installs demo-app 1.0.0 (DC_1 "demo-app", DC_2
+  // "codec") through its installer; then no more offers.
+  updraft_device_t* CreateInstalled(const updraft_device_options_t& o, Recorder* r) {
+    updraft_device_t* device = Create(o);
+    if (device == nullptr) return nullptr;
+    int failed = -1;
+    EXPECT_EQ(updraft_device_run_active_upgrade(device, &failed), UPDRAFT_OK)
+        << updraft_last_error();
+    EXPECT_EQ(failed, 0);
+    EXPECT_THAT(Inventory(device), ElementsAre("DC_1 r_1 1", "DC_2 r_1 1"));
+    catalog_.SetOffers({});
+    absl::MutexLock lock(&r->mu);
+    r->results.clear();
+    r->component_calls.clear();
+    return device;
+  }
+
+  // Queues `operations`, runs a check, returns how many outcomes failed.
+  int RunOperations(updraft_device_t* device, std::vector<v1::PendingOperation> operations) {
+    catalog_.SetOperations(std::move(operations));
+    int failed = -1;
+    EXPECT_EQ(updraft_device_run_active_upgrade(device, &failed), UPDRAFT_OK)
+        << updraft_last_error();
+    return failed;
+  }
+
+  // The catalog's report for operation `id`: "<code> <message>".
+  std::string ReportOf(const std::string& id) {
+    std::string out = "<not reported>";
+    for (const v1::ReportResultRequest& report : catalog_.reports()) {
+      if (report.operation_id() == id) out = absl::StrCat(report.result(), " ", report.message());
+    }
+    return out;
   }
 
   std::string SignedSms(char id_byte) {
@@ -430,6 +542,158 @@ TEST_F(UpdraftDeviceTest, CExampleInstallsAndListsTheInventory) {
   RunResult bad = RunExample(absl::StrCat("--device_id=x --key_file=", dir_, "/k2"));
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.output, HasSubstr("install_dir"));
+}
+
+// Per-component operations through the host installer's callbacks.
+using Kind = v1::ComponentOperation;
+using ::testing::StartsWith;
+
+// Afterwards: each operation reached the right callback with the component's
+// package, DC ID, name and version; the server got 1200 for each; the
+// inventory shows the new states; removing a package's last component went
+// to remove_fn; a reported operation is not run again.
+TEST_F(UpdraftDeviceTest, HostInstallerRunsPerComponentOperations) {
+  Recorder r;
+  updraft_device_t* device = CreateInstalled(HostOptions(&r), &r);
+  ASSERT_NE(device, nullptr);
+  EXPECT_EQ(RunOperations(device, {Operation("op_d", Kind::DEACTIVATE, "DC_2"),
+                                   Operation("op_a", Kind::ACTIVATE, "DC_1"),
+                                   Operation("op_r", Kind::REMOVE, "DC_1")}),
+            0);
+  EXPECT_THAT(r.component_calls, ElementsAre("deactivate demo-app DC_2 codec 1.0.0",
+                                             "activate demo-app DC_1 demo-app 1.0.0",
+                                             "remove demo-app DC_1 demo-app 1.0.0"));
+  EXPECT_THAT(r.results, ElementsAre(1200, 1200, 1200));
+  EXPECT_THAT(ReportOf("op_d"), StartsWith("1200 deactivated component DC_2"));
+  EXPECT_THAT(ReportOf("op_a"), StartsWith("1200 activated component DC_1"));
+  EXPECT_THAT(ReportOf("op_r"), StartsWith("1200 removed component DC_1"));
+  EXPECT_THAT(Inventory(device), ElementsAre("DC_2 r_1 0"));
+
+  // The last component of the package: remove_fn for the whole package.
+  r.component_calls.clear();
+  EXPECT_EQ(RunOperations(device, {Operation("op_last", Kind::REMOVE, "DC_2")}), 0);
+  EXPECT_THAT(r.component_calls, ElementsAre("remove-package demo-app"));
+  EXPECT_THAT(ReportOf("op_last"), StartsWith("1200 "));
+  EXPECT_TRUE(Inventory(device).empty());
+
+  // Everything reported: the next check runs nothing.
+  r.component_calls.clear();
+  EXPECT_EQ(RunOperations(device, {Operation("op_last", Kind::REMOVE, "DC_2")}), 0);
+  EXPECT_TRUE(r.component_calls.empty());
+  updraft_device_destroy(device);
+}
+
+// Afterwards: FAILED gives the operation's failure code (1410 deactivate,
+// 1409 activate) with the host's message and no state change; NOT_SUPPORTED
+// gives 1411; NOT_FOUND gives 1409 for activate but 1200 for remove (gone
+// already; dropped from the inventory); a DC the SDK does not know gives the
+// failure code without asking the host.
+TEST_F(UpdraftDeviceTest, HostComponentFailuresGiveTheDocumentedCodes) {
+  Recorder r;
+  updraft_device_t* device = CreateInstalled(HostOptions(&r), &r);
+  ASSERT_NE(device, nullptr);
+  r.component_answer = {{"deactivate", UPDRAFT_COMPONENT_FAILED},
+                        {"activate", UPDRAFT_COMPONENT_NOT_SUPPORTED},
+                        {"remove", UPDRAFT_COMPONENT_NOT_FOUND}};
+  r.component_message = "component busy";
+  EXPECT_EQ(RunOperations(device, {Operation("op_1", Kind::DEACTIVATE, "DC_2"),
+                                   Operation("op_2", Kind::ACTIVATE, "DC_2"),
+                                   Operation("op_3", Kind::REMOVE, "DC_1"),
+                                   Operation("op_4", Kind::ACTIVATE, "DC_9")}),
+            3);
+  EXPECT_THAT(r.component_calls, ElementsAre("deactivate demo-app DC_2 codec 1.0.0",
+                                             "activate demo-app DC_2 codec 1.0.0",
+                                             "remove demo-app DC_1 demo-app 1.0.0"));
+  EXPECT_THAT(r.results, ElementsAre(1410, 1411, 1200, 1409));
+  EXPECT_EQ(ReportOf("op_1"),
+            "1410 the platform failed to deactivate component DC_2 of package demo-app: "
+            "component busy");
+  EXPECT_THAT(ReportOf("op_2"), StartsWith("1411 the platform does not support this"));
+  EXPECT_THAT(ReportOf("op_3"), StartsWith("1200 removed component DC_1"));
+  EXPECT_THAT(ReportOf("op_4"), HasSubstr("DC_9 is not deployed"));
+  EXPECT_THAT(Inventory(device), ElementsAre("DC_2 r_1 1"));
+
+  r.component_answer = {{"activate", UPDRAFT_COMPONENT_NOT_FOUND}};
+  r.component_message = "";
+  EXPECT_EQ(RunOperations(device, {Operation("op_5", Kind::ACTIVATE, "DC_2")}), 1);
+  EXPECT_EQ(ReportOf("op_5"),
+            "1409 cannot activate component DC_2 of package demo-app: the platform does not "
+            "have it");
+  updraft_device_destroy(device);
+}
+
+// Afterwards: without a callback each operation is answered 1411 and
+// nothing changes, also for a caller built against the version-1 options
+// struct (the fields past its struct_size, here garbage, are never read).
+TEST_F(UpdraftDeviceTest, MissingComponentCallbacksAnswerNotImplemented) {
+  Recorder r;
+  updraft_device_options_t o = HostOptions(&r);
+  o.activate_fn = nullptr;
+  o.deactivate_fn = nullptr;
+  o.remove_component_fn = nullptr;
+  updraft_device_t* device = CreateInstalled(o, &r);
+  ASSERT_NE(device, nullptr);
+  EXPECT_EQ(RunOperations(device, {Operation("op_1", Kind::ACTIVATE, "DC_1"),
+                                   Operation("op_2", Kind::DEACTIVATE, "DC_1"),
+                                   Operation("op_3", Kind::REMOVE, "DC_1")}),
+            3);
+  EXPECT_THAT(r.results, ElementsAre(1411, 1411, 1411));
+  EXPECT_THAT(ReportOf("op_2"), HasSubstr("deactivate_fn not set"));
+  EXPECT_TRUE(r.component_calls.empty());
+  EXPECT_THAT(Inventory(device), ElementsAre("DC_1 r_1 1", "DC_2 r_1 1"));
+  updraft_device_destroy(device);
+
+  o = HostOptions(&r);
+  o.struct_size = offsetof(updraft_device_options_t, activate_fn);
+  o.activate_fn = reinterpret_cast<updraft_component_fn>(uintptr_t{1});
+  o.deactivate_fn = reinterpret_cast<updraft_component_fn>(uintptr_t{1});
+  o.remove_component_fn = reinterpret_cast<updraft_component_fn>(uintptr_t{1});
+  device = Create(o);
+  ASSERT_NE(device, nullptr);
+  EXPECT_EQ(RunOperations(device, {Operation("op_4", Kind::DEACTIVATE, "DC_1")}), 1);
+  EXPECT_EQ(ReportOf("op_4").substr(0, 5), "1411 ");
+  updraft_device_destroy(device);
+}
+
+TEST_F(UpdraftDeviceTest, ComponentCallbacksNeedTheHostInstaller) {
+  Recorder r;
+  updraft_device_options_t o = Options(&r);  // default installer
+  o.deactivate_fn = DeactivateComponent;
+  updraft_device_t* device = nullptr;
+  EXPECT_EQ(updraft_device_create(&o, &device), UPDRAFT_INVALID_ARGUMENT);
+  EXPECT_THAT(updraft_last_error(), HasSubstr("install_fn"));
+  EXPECT_EQ(device, nullptr);
+  o = HostOptions(&r);
+  o.struct_size = sizeof(o) + 8;  // from a newer header
+  EXPECT_EQ(updraft_device_create(&o, &device), UPDRAFT_INVALID_ARGUMENT);
+  EXPECT_THAT(updraft_last_error(), HasSubstr("struct_size"));
+}
+
+// Afterwards: an unknown answer, an exception and a negative answer each
+// give the operation's failure code; the call returns UPDRAFT_OK (nothing
+// crossed the API); the unterminated message, not valid UTF-8, reached the
+// server cut, as printable ASCII.
+TEST_F(UpdraftDeviceTest, MisbehavingComponentCallbacksAreContained) {
+  Recorder r;
+  updraft_device_options_t o = HostOptions(&r);
+  o.activate_fn = GarbageActivate;
+  o.deactivate_fn = ThrowingDeactivate;
+  o.remove_component_fn = NegativeRemove;
+  updraft_device_t* device = CreateInstalled(o, &r);
+  ASSERT_NE(device, nullptr);
+  EXPECT_EQ(RunOperations(device, {Operation("op_1", Kind::ACTIVATE, "DC_1"),
+                                   Operation("op_2", Kind::DEACTIVATE, "DC_1"),
+                                   Operation("op_3", Kind::REMOVE, "DC_1")}),
+            3);
+  EXPECT_THAT(r.results, ElementsAre(1409, 1410, 1408));
+  const std::string garbage = ReportOf("op_1");
+  EXPECT_THAT(garbage,
+              StartsWith("1409 activate_fn returned 77, not an updraft_component_result_t"));
+  EXPECT_THAT(garbage, HasSubstr(": caf?? ???xxx"));
+  EXPECT_THAT(ReportOf("op_2"), StartsWith("1410 deactivate_fn threw an exception"));
+  EXPECT_THAT(ReportOf("op_3"), StartsWith("1408 remove_component_fn returned -1"));
+  EXPECT_THAT(Inventory(device), ElementsAre("DC_1 r_1 1", "DC_2 r_1 1"));
+  updraft_device_destroy(device);
 }
 
 }  // namespace
