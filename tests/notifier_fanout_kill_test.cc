@@ -60,16 +60,9 @@ constexpr absl::Duration kWaitLimit = absl::Seconds(30);
 
 std::unique_ptr<ServiceProcess> StartNotifier(Platform& platform, const std::string& key_file,
                                               const std::string& log) {
-  auto p = ServiceProcess::Start(
-      "services/notifier/notifier",
-      {"--listen=127.0.0.1:0",
-       "--metrics_listen=", absl::StrCat("--pg_uri=", platform.env().pg_uri()),
-       absl::StrCat("--redis=", platform.env().redis_options().host, ":",
-                    platform.env().redis_options().port),
-       absl::StrCat("--redis_key_prefix=", platform.env().redis_prefix()),
-       absl::StrCat("--auth_address=", platform.auth_address()),
-       absl::StrCat("--notification_key_file=", key_file)},
-      log, "notifier listening", kWaitLimit);
+  auto p =
+      ServiceProcess::Start("services/notifier/notifier", platform.NotifierProcessFlags(key_file),
+                            log, "notifier listening", kWaitLimit);
   EXPECT_TRUE(p.ok()) << p.status();
   return p.ok() ? *std::move(p) : nullptr;
 }

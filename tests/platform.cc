@@ -172,6 +172,16 @@ std::vector<std::string> Platform::CatalogProcessFlags() {
           absl::StrCat("--redis_key_prefix=", env_->redis_prefix())};
 }
 
+std::vector<std::string> Platform::NotifierProcessFlags(const std::string& notification_key_file) {
+  return {"--listen=127.0.0.1:0",
+          "--metrics_listen=",
+          absl::StrCat("--pg_uri=", env_->pg_uri()),
+          absl::StrCat("--redis=", env_->redis_options().host, ":", env_->redis_options().port),
+          absl::StrCat("--redis_key_prefix=", env_->redis_prefix()),
+          absl::StrCat("--auth_address=", auth_address_),
+          absl::StrCat("--notification_key_file=", notification_key_file)};
+}
+
 std::string Platform::ArtifactObjectPath(const std::string& sha256) const {
   return absl::StrCat(artifact_root_, "/objects/", sha256);
 }

@@ -68,6 +68,9 @@ class Platform {
   // Flags for the catalog binary (a ServiceProcess) on this platform's
   // database, Redis, auth and download service, listening on port 0.
   std::vector<std::string> CatalogProcessFlags();
+  // Flags for the notifier binary on this platform's database, Redis and
+  // auth, signing notifications with the key in `notification_key_file`.
+  std::vector<std::string> NotifierProcessFlags(const std::string& notification_key_file);
 
   v1::Auth::StubInterface& auth() { return *auth_; }
   v1::CatalogAdmin::StubInterface& catalog_admin() { return *catalog_admin_; }
