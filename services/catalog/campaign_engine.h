@@ -8,19 +8,18 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/logger.h"
 #include "services/catalog/announcer.h"
 #include "services/catalog/campaign_metrics.h"
-#include "services/catalog/campaign_observer.h"
+#include "services/catalog/campaign_outcomes.h"
+#include "services/catalog/campaign_progress.h"
 #include "services/catalog/campaign_store.h"
+#include "services/catalog/campaign_targets.h"
 #include "services/catalog/catalog_store.h"
 #include "services/catalog/group_store.h"
-#include "services/catalog/offer_gate.h"
+#include "services/catalog/wave_announcer.h"
 #include "updraft/v1/campaign.pb.h"
 
 namespace updraft::catalog {
@@ -30,9 +29,11 @@ namespace updraft::catalog {
 // (resolve targets, pause on errors, start the next wave, retry failed
 // devices, announce due devices outside quiet hours). Any number of catalog
 // replicas may call Tick(): a campaign is worked on only under its store
-// lock, so announcements are never doubled. Device outcomes arrive through
-// the CampaignObserver side (update checks and result reports).
-class CampaignEngine : public CampaignObserver, public OfferGate {
+// lock, so announcements are never doubled. Device outcomes (update checks
+// and result reports) and staged offers go through outcomes(). The parts:
+// CampaignTargets (target set, waves), WaveAnnouncer (announcements) and
+// CampaignOutcomes (the CampaignObserver and OfferGate of the catalog).
+class CampaignEngine {
  public:
   struct Options {
     CampaignStore* store = nullptr;
@@ -84,23 +85,13 @@ class CampaignEngine : public CampaignObserver, public OfferGate {
   absl::Status Tick();
   absl::Status TickCampaign(const std::string& campaign_id);
 
-  // OfferGate: false only for a release of a running or paused campaign
-  // with gate_offers and a device outside its started waves (one database
-  // read, for such releases only; a failed read refuses the offer).
-  bool MayOffer(const std::string& device_id, const std::string& release_id) override;
-  void OnCheck(const std::string& device_id, const v1::DeviceAttributes& attributes,
-               const std::vector<std::string>& offered_release_ids) override;
-  void OnReport(const std::string& device_id, const std::string& release_id,
-                v1::ResultCode result) override;
+  // The CampaignObserver and OfferGate of this engine's campaigns.
+  CampaignOutcomes& outcomes() { return outcomes_; }
 
  private:
-  explicit CampaignEngine(Options options) : options_(std::move(options)) {}
+  explicit CampaignEngine(Options options);
 
   absl::Status Step(CampaignTxn& txn, bool* changed);
-  absl::Status Resolve(CampaignTxn& txn, absl::Time now);
-  absl::Status StartWave(CampaignTxn& txn, v1::Campaign& c, const CampaignCounts& counts,
-                         absl::Time now);
-  absl::Status Announce(CampaignTxn& txn, const v1::Campaign& c, absl::Time now);
   absl::Status SetState(CampaignTxn& txn, v1::Campaign& c, v1::CampaignState state,
                         v1::CampaignEventType type, const std::string& reason, absl::Time now);
   // Runs `fn` on the locked campaign and returns it with progress.
@@ -109,26 +100,10 @@ class CampaignEngine : public CampaignObserver, public OfferGate {
   void Log(absl::string_view message, const std::string& campaign_id, const absl::Status& s);
 
   Options options_;
-  absl::Mutex mu_;
-  absl::flat_hash_map<std::string, absl::Time> last_resolved_ ABSL_GUARDED_BY(mu_);
-  // Fingerprints of the attributes each device last sent (bounded).
-  absl::flat_hash_map<std::string, uint64_t> attributes_seen_ ABSL_GUARDED_BY(mu_);
-  // Releases of RUNNING or PAUSED campaigns, refreshed by every Tick() and
-  // by local creations: a check offering none of them records no outcome
-  // (no database write). Unset until first loaded: then nothing is skipped.
-  std::optional<absl::flat_hash_set<std::string>> active_releases_ ABSL_GUARDED_BY(mu_);
-  // Releases of those campaigns with gate_offers (same refresh).
-  absl::flat_hash_set<std::string> gated_releases_ ABSL_GUARDED_BY(mu_);
+  CampaignTargets targets_;
+  WaveAnnouncer wave_announcer_;
+  CampaignOutcomes outcomes_;
 };
-
-// The Notifier.Announce idempotency key of a campaign's announcement to the
-// devices of `wave` at their `attempt` (DueDevice::attempts): a step re-run
-// after a kill repeats the key, so devices keep the notification they hold;
-// a retry after a failure is a new attempt, hence a new notification.
-std::string CampaignAnnouncementKey(const std::string& campaign_id, int wave, int attempt);
-
-// Adds the progress counters (waves, queued_devices) of `counts` to `c`.
-void FillProgress(const CampaignCounts& counts, v1::Campaign* c);
 
 }  // namespace updraft::catalog
 

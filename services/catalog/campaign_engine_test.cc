@@ -1,13 +1,11 @@
 #include "services/catalog/campaign_engine.h"
 
-#include <map>
-#include <set>
-
 #include "absl/strings/match.h"
 #include "common/clock.h"
 #include "gtest/gtest.h"
 #include "services/catalog/campaign_fake_store.h"
 #include "services/catalog/fake_catalog_store.h"
+#include "services/catalog/fake_group_store.h"
 
 namespace updraft::catalog {
 namespace {
@@ -24,35 +22,6 @@ class FakeAnnouncer : public Announcer {
   absl::Status fail;
   std::vector<v1::AnnounceRequest> requests;
   std::vector<std::string> announced;
-};
-
-class FakeGroups : public GroupStore {
- public:
-  absl::StatusOr<int> AddMembers(const std::string& group, const std::vector<std::string>& ids,
-                                 absl::Time) override {
-    int n = 0;
-    for (const auto& id : ids) n += members[group].insert(id).second;
-    return n;
-  }
-  absl::StatusOr<int> RemoveMembers(const std::string& group,
-                                    const std::vector<std::string>& ids) override {
-    int n = 0;
-    for (const auto& id : ids) n += members[group].erase(id);
-    return n;
-  }
-  absl::StatusOr<std::vector<std::string>> ListMembers(const std::string& group,
-                                                       const std::string& after,
-                                                       int limit) override {
-    std::vector<std::string> out;
-    for (const auto& id : members[group]) {
-      if (id > after && static_cast<int>(out.size()) < limit) out.push_back(id);
-    }
-    return out;
-  }
-  absl::StatusOr<std::vector<std::string>> GroupsOf(const std::string&) override {
-    return std::vector<std::string>();
-  }
-  std::map<std::string, std::set<std::string>> members;
 };
 
 std::vector<std::string> Devices(int n, const std::string& prefix = "dev-") {
@@ -127,7 +96,7 @@ class CampaignEngineTest : public ::testing::Test {
   void Tick() { ASSERT_TRUE(engine_->Tick().ok()); }
 
   void ReportAll(const std::vector<std::string>& ids, v1::ResultCode code) {
-    for (const auto& id : ids) engine_->OnReport(id, "rel_1", code);
+    for (const auto& id : ids) engine_->outcomes().OnReport(id, "rel_1", code);
   }
 
   v1::CampaignActionRequest Action(const std::string& id) {
@@ -149,7 +118,7 @@ class CampaignEngineTest : public ::testing::Test {
   uint64_t seed_ = 42;
   FakeCatalogStore catalog_;
   FakeCampaignStore store_;
-  FakeGroups groups_;
+  FakeGroupStore groups_;
   FakeAnnouncer announcer_;
   std::unique_ptr<CampaignEngine> engine_;
 };
@@ -214,12 +183,13 @@ TEST_F(CampaignEngineTest, KilledWhileAnnouncingAWaveKeepsTheWaveItsDevices) {
   auto c = (*engine)->CreateCampaign(r, "k");
   ASSERT_TRUE(c.ok()) << c.status();
   ASSERT_TRUE((*engine)->Tick().ok());
-  for (const auto& id : announcer_.TakeAnnounced()) (*engine)->OnReport(id, "rel_1", v1::SUCCESS);
+  for (const auto& id : announcer_.TakeAnnounced())
+    (*engine)->outcomes().OnReport(id, "rel_1", v1::SUCCESS);
   store.crash = true;
   EXPECT_FALSE((*engine)->Tick().ok());
   std::vector<std::string> told = announcer_.TakeAnnounced();
   ASSERT_EQ(told.size(), 3u);
-  for (const auto& id : told) (*engine)->OnReport(id, "rel_1", v1::SUCCESS);
+  for (const auto& id : told) (*engine)->outcomes().OnReport(id, "rel_1", v1::SUCCESS);
   store.crash = false;
   ASSERT_TRUE((*engine)->Tick().ok());
   auto got = (*engine)->GetCampaign(c->campaign_id());
@@ -271,7 +241,8 @@ TEST_F(CampaignEngineTest, AStepRerunAfterAKillRepeatsTheIdempotencyKey) {
   EXPECT_EQ(store.GetDevice(c->campaign_id(), rerun.targets(0).device_id()).state,
             v1::CAMPAIGN_DEVICE_NOTIFIED);
   // Wave 2 is another announcement: another key.
-  for (const auto& t : rerun.targets()) (*engine)->OnReport(t.device_id(), "rel_1", v1::SUCCESS);
+  for (const auto& t : rerun.targets())
+    (*engine)->outcomes().OnReport(t.device_id(), "rel_1", v1::SUCCESS);
   ASSERT_TRUE((*engine)->Tick().ok());
   ASSERT_EQ(announcer_.requests.size(), 3u);
   EXPECT_EQ(announcer_.requests[2].idempotency_key(),
@@ -285,11 +256,11 @@ TEST_F(CampaignEngineTest, RepeatedReportsChangeNothing) {
   Tick();
   std::vector<std::string> wave1 = announcer_.TakeAnnounced();
   ASSERT_EQ(wave1.size(), 2u);
-  engine_->OnReport(wave1[0], "rel_1", v1::SUCCESS);
-  engine_->OnReport(wave1[1], "rel_1", v1::INSTALL_FAILED);
+  engine_->outcomes().OnReport(wave1[0], "rel_1", v1::SUCCESS);
+  engine_->outcomes().OnReport(wave1[1], "rel_1", v1::INSTALL_FAILED);
   const std::vector<v1::CampaignEventType> before = EventTypes(c.campaign_id());
-  engine_->OnReport(wave1[0], "rel_1", v1::SUCCESS);
-  engine_->OnReport(wave1[1], "rel_1", v1::INSTALL_FAILED);
+  engine_->outcomes().OnReport(wave1[0], "rel_1", v1::SUCCESS);
+  engine_->outcomes().OnReport(wave1[1], "rel_1", v1::INSTALL_FAILED);
   EXPECT_EQ(EventTypes(c.campaign_id()), before);
   v1::Campaign got = Get(c.campaign_id());
   EXPECT_EQ(got.waves(0).installed(), 1);
@@ -340,7 +311,7 @@ TEST_F(CampaignEngineTest, ErrorThresholdPausesAndResumeRetriesFailedDevices) {
   Tick();
   std::vector<std::string> wave1 = announcer_.TakeAnnounced();
   ASSERT_EQ(wave1.size(), 5u);
-  engine_->OnReport(wave1[0], "rel_1", v1::INSTALL_FAILED);
+  engine_->outcomes().OnReport(wave1[0], "rel_1", v1::INSTALL_FAILED);
   ReportAll({wave1.begin() + 1, wave1.end() - 1}, v1::SUCCESS);
   Tick();
   v1::Campaign got = Get(c.campaign_id());
@@ -398,26 +369,6 @@ TEST_F(CampaignEngineTest, PauseAndCancelStopAnnouncements) {
             absl::StatusCode::kNotFound);
 }
 
-TEST_F(CampaignEngineTest, QuietHoursFollowTheDeviceTimeZone) {
-  v1::CampaignSpec spec = Spec({"tokyo", "paris"}, {100});
-  spec.mutable_quiet_hours()->set_start_minute(22 * 60);
-  spec.mutable_quiet_hours()->set_end_minute(7 * 60);
-  spec.mutable_quiet_hours()->set_default_time_zone("Europe/Paris");
-  v1::DeviceAttributes tokyo;
-  tokyo.set_time_zone("Asia/Tokyo");
-  engine_->OnCheck("tokyo", tokyo, {});
-  clock_.Advance(absl::Hours(1));  // 13:00 UTC: 22:00 in Tokyo, 14:00 in Paris.
-  Create(spec);
-  Tick();
-  EXPECT_EQ(announcer_.TakeAnnounced(), std::vector<std::string>{"paris"});
-  clock_.Advance(absl::Hours(8));  // 06:00 in Tokyo: still quiet.
-  Tick();
-  EXPECT_TRUE(announcer_.TakeAnnounced().empty());
-  clock_.Advance(absl::Hours(1));  // 07:00 in Tokyo.
-  Tick();
-  EXPECT_EQ(announcer_.TakeAnnounced(), std::vector<std::string>{"tokyo"});
-}
-
 TEST_F(CampaignEngineTest, JitterSpreadsAWaveAndBatchesAnnouncements) {
   v1::CampaignSpec spec = Spec(Devices(50), {100});
   spec.set_jitter_seconds(100);
@@ -435,22 +386,6 @@ TEST_F(CampaignEngineTest, JitterSpreadsAWaveAndBatchesAnnouncements) {
   EXPECT_EQ(first + announcer_.TakeAnnounced().size(), 50u);
 }
 
-TEST_F(CampaignEngineTest, DevicesJoiningATargetGroupAreIncluded) {
-  groups_.members["beta"] = {"a", "b"};
-  v1::CampaignSpec spec = Spec({}, {100});
-  spec.mutable_targets()->add_groups("beta");
-  v1::Campaign c = Create(spec);
-  Tick();
-  EXPECT_EQ(announcer_.TakeAnnounced().size(), 2u);
-  groups_.members["beta"].insert("c");
-  Tick();  // Not looked up again before resolve_interval.
-  EXPECT_TRUE(announcer_.TakeAnnounced().empty());
-  clock_.Advance(absl::Minutes(1));
-  Tick();
-  EXPECT_EQ(announcer_.TakeAnnounced(), std::vector<std::string>{"c"});
-  EXPECT_EQ(Get(c.campaign_id()).waves(0).devices(), 3);
-}
-
 TEST_F(CampaignEngineTest, FailedDevicesAreRetriedAfterTheDelayUpToTheLimit) {
   v1::CampaignSpec spec = Spec({"x", "y"}, {100});
   spec.set_error_threshold(1.0);
@@ -459,7 +394,7 @@ TEST_F(CampaignEngineTest, FailedDevicesAreRetriedAfterTheDelayUpToTheLimit) {
   v1::Campaign c = Create(spec);
   Tick();
   announcer_.TakeAnnounced();
-  engine_->OnReport("x", "rel_1", v1::DOWNLOAD_FAILED);
+  engine_->outcomes().OnReport("x", "rel_1", v1::DOWNLOAD_FAILED);
   Tick();
   EXPECT_TRUE(announcer_.TakeAnnounced().empty());
   clock_.Advance(absl::Seconds(60));
@@ -471,7 +406,7 @@ TEST_F(CampaignEngineTest, FailedDevicesAreRetriedAfterTheDelayUpToTheLimit) {
             CampaignAnnouncementKey(c.campaign_id(), 1, 0));
   EXPECT_EQ(announcer_.requests[1].idempotency_key(),
             CampaignAnnouncementKey(c.campaign_id(), 1, 1));
-  engine_->OnReport("x", "rel_1", v1::DOWNLOAD_FAILED);
+  engine_->outcomes().OnReport("x", "rel_1", v1::DOWNLOAD_FAILED);
   clock_.Advance(absl::Minutes(10));
   Tick();
   EXPECT_TRUE(announcer_.TakeAnnounced().empty());
@@ -488,88 +423,34 @@ TEST_F(CampaignEngineTest, ACampaignLockedByAnotherReplicaIsSkipped) {
   EXPECT_EQ(announcer_.TakeAnnounced().size(), 1u);
 }
 
-TEST_F(CampaignEngineTest, AFailedAnnouncementIsTriedAgain) {
-  v1::Campaign c = Create(Spec({"x"}, {100}));
-  announcer_.fail = absl::UnavailableError("notifier down");
-  Tick();
-  EXPECT_EQ(Get(c.campaign_id()).waves(0).pending(), 1);
-  announcer_.fail = absl::OkStatus();
-  Tick();
-  EXPECT_EQ(announcer_.TakeAnnounced().size(), 1u);
-}
-
-TEST_F(CampaignEngineTest, ChecksRecordAttributesWhenChangedAndDownloads) {
-  v1::Campaign c = Create(Spec({"x"}, {100}));
-  Tick();
-  v1::DeviceAttributes a;
-  a.set_model("M1");
-  engine_->OnCheck("x", a, {});
-  engine_->OnCheck("x", a, {});
-  EXPECT_EQ(store_.attribute_writes(), 1);
-  a.set_os_version("14");
-  engine_->OnCheck("x", a, {"rel_other", "rel_1"});
-  EXPECT_EQ(store_.attribute_writes(), 2);
-  EXPECT_EQ(Get(c.campaign_id()).waves(0).downloading(), 1);
-  engine_->OnReport("x", "rel_1", v1::SUCCESS);
-  EXPECT_EQ(Get(c.campaign_id()).waves(0).installed(), 1);
-}
-
-TEST_F(CampaignEngineTest, ChecksOfferingNoCampaignReleaseWriteNothing) {
-  Create(Spec({"x"}, {100}));
-  Tick();
-  const int before = store_.outcome_calls();
-  engine_->OnCheck("x", v1::DeviceAttributes(), {"rel_other"});
-  EXPECT_EQ(store_.outcome_calls(), before);
-  engine_->OnCheck("x", v1::DeviceAttributes(), {"rel_other", "rel_1"});
-  EXPECT_EQ(store_.outcome_calls(), before + 1);
-}
-
 TEST_F(CampaignEngineTest, GatedOffersReachOnlyDevicesWhoseWaveStarted) {
   v1::CampaignSpec spec = Spec({"x", "y"}, {50, 100});
   spec.set_gate_offers(true);
   Create(spec);
   Tick();  // wave 1 (one of x and y) starts
-  const bool x = engine_->MayOffer("x", "rel_1");
-  const bool y = engine_->MayOffer("y", "rel_1");
+  const bool x = engine_->outcomes().MayOffer("x", "rel_1");
+  const bool y = engine_->outcomes().MayOffer("y", "rel_1");
   EXPECT_NE(x, y) << "exactly one device is in the first wave";
-  EXPECT_FALSE(engine_->MayOffer("stranger", "rel_1"));     // not a target at all
-  EXPECT_TRUE(engine_->MayOffer("stranger", "rel_other"));  // no campaign gates it
+  EXPECT_FALSE(engine_->outcomes().MayOffer("stranger", "rel_1"));     // not a target at all
+  EXPECT_TRUE(engine_->outcomes().MayOffer("stranger", "rel_other"));  // no campaign gates it
   ReportAll({x ? "x" : "y"}, v1::SUCCESS);
   Tick();  // wave 1 succeeded: wave 2 starts
-  EXPECT_TRUE(engine_->MayOffer("x", "rel_1"));
-  EXPECT_TRUE(engine_->MayOffer("y", "rel_1"));
+  EXPECT_TRUE(engine_->outcomes().MayOffer("x", "rel_1"));
+  EXPECT_TRUE(engine_->outcomes().MayOffer("y", "rel_1"));
 }
 
 TEST_F(CampaignEngineTest, UngatedCampaignsRestrictNoOffer) {
   Create(Spec({"x", "y"}, {50, 100}));
   Tick();
-  EXPECT_TRUE(engine_->MayOffer("x", "rel_1"));
-  EXPECT_TRUE(engine_->MayOffer("y", "rel_1"));
-  EXPECT_TRUE(engine_->MayOffer("stranger", "rel_1"));
-}
-
-TEST_F(CampaignEngineTest, AttributeFilterSelectsKnownDevices) {
-  auto check = [&](const std::string& id, const std::string& model, const std::string& os) {
-    v1::DeviceAttributes a;
-    a.set_model(model);
-    a.set_os_version(os);
-    engine_->OnCheck(id, a, {});
-  };
-  check("a", "M1", "13.1");
-  check("b", "M1", "12");
-  check("c", "M2", "14");
-  v1::CampaignSpec spec = Spec({}, {100});
-  spec.mutable_targets()->mutable_filter()->add_models("M1");
-  spec.mutable_targets()->mutable_filter()->set_min_os_version("13");
-  Create(spec);
-  Tick();
-  EXPECT_EQ(announcer_.TakeAnnounced(), std::vector<std::string>{"a"});
+  EXPECT_TRUE(engine_->outcomes().MayOffer("x", "rel_1"));
+  EXPECT_TRUE(engine_->outcomes().MayOffer("y", "rel_1"));
+  EXPECT_TRUE(engine_->outcomes().MayOffer("stranger", "rel_1"));
 }
 
 TEST_F(CampaignEngineTest, DevicesInstallingBeforeTheirWaveAreCountedNotAnnounced) {
   v1::Campaign c = Create(Spec({"early", "late"}, {100}));
   EXPECT_EQ(c.queued_devices(), 2);  // Targets are resolved at creation.
-  engine_->OnReport("early", "rel_1", v1::SUCCESS);
+  engine_->outcomes().OnReport("early", "rel_1", v1::SUCCESS);
   Tick();
   EXPECT_EQ(announcer_.TakeAnnounced(), std::vector<std::string>{"late"});
   v1::Campaign got = Get(c.campaign_id());

@@ -19,6 +19,7 @@ absl::StatusOr<std::unique_ptr<CampaignRuntime>> CampaignRuntime::Create(Options
     r->metrics_ = std::make_unique<CampaignMetrics>(*options.registry);
   }
   r->store_ = std::make_unique<PgCampaignStore>(options.pool);
+  r->webhook_store_ = std::make_unique<PgWebhookStore>(options.pool);
   if (!options.notifier_address.empty()) {
     UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
                              MakeChannel(options.notifier_address, options.tls));
@@ -36,14 +37,15 @@ absl::StatusOr<std::unique_ptr<CampaignRuntime>> CampaignRuntime::Create(Options
                                                                .metrics = r->metrics_.get()}));
   r->sender_ = std::make_unique<CurlWebhookSender>(CurlWebhookSender::Options{
       .ca_file = options.webhook_ca_file, .allow_plain_http = options.allow_plain_http_webhooks});
-  UPDRAFT_ASSIGN_OR_RETURN(r->webhooks_, WebhookDispatcher::Create({.store = r->store_.get(),
-                                                                    .sender = r->sender_.get(),
-                                                                    .clock = options.clock,
-                                                                    .logger = options.logger,
-                                                                    .metrics = r->metrics_.get()}));
+  UPDRAFT_ASSIGN_OR_RETURN(r->webhooks_,
+                           WebhookDispatcher::Create({.store = r->webhook_store_.get(),
+                                                      .sender = r->sender_.get(),
+                                                      .clock = options.clock,
+                                                      .logger = options.logger,
+                                                      .metrics = r->metrics_.get()}));
   r->service_ = std::make_unique<GrpcCampaignAdmin>(
       GrpcCampaignAdmin::Options{.engine = r->engine_.get(),
-                                 .webhooks = r->store_.get(),
+                                 .webhooks = r->webhook_store_.get(),
                                  .operator_verifier = options.operator_verifier,
                                  .clock = options.clock,
                                  .allow_plain_http_webhooks = options.allow_plain_http_webhooks,

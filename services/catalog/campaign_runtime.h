@@ -23,14 +23,16 @@
 #include "services/catalog/catalog_store.h"
 #include "services/catalog/group_store.h"
 #include "services/catalog/pg_campaign_store.h"
+#include "services/catalog/pg_webhook_store.h"
 
 namespace updraft::catalog {
 
-// The campaign side of a catalog replica, wired: PgCampaignStore, the
-// notifier Announcer (when notifier_address is set), CampaignEngine,
-// webhook dispatcher over libcurl, metrics, the CampaignAdmin gRPC service,
-// and a background thread that steps every running campaign and sends due
-// webhooks every tick_interval. Used by CatalogServer.
+// The campaign side of a catalog replica, wired: PgCampaignStore and
+// PgWebhookStore, the notifier Announcer (when notifier_address is set),
+// CampaignEngine, webhook dispatcher over libcurl, metrics, the
+// CampaignAdmin gRPC service, and a background thread that steps every
+// running campaign and sends due webhooks every tick_interval. Used by
+// CatalogServer.
 class CampaignRuntime {
  public:
   struct Options {
@@ -74,6 +76,7 @@ class CampaignRuntime {
   Options options_;
   std::unique_ptr<CampaignMetrics> metrics_;
   std::unique_ptr<PgCampaignStore> store_;
+  std::unique_ptr<PgWebhookStore> webhook_store_;
   std::unique_ptr<Announcer> announcer_;
   std::unique_ptr<CampaignEngine> engine_;
   std::unique_ptr<CurlWebhookSender> sender_;

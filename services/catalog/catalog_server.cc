@@ -112,7 +112,8 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
                                .watch_poll_interval = options.campaign_watch_poll_interval,
                                .allow_plain_http_webhooks = options.allow_plain_http_webhooks}));
   // Campaign bookkeeping of update checks runs off the device's RPC.
-  s->check_observer_ = std::make_unique<BackgroundCheckObserver>(&s->campaigns_->engine());
+  s->check_observer_ =
+      std::make_unique<BackgroundCheckObserver>(&s->campaigns_->engine().outcomes());
   UPDRAFT_ASSIGN_OR_RETURN(
       s->service_,
       CatalogService::Create({.store = s->store_.get(),
@@ -131,7 +132,7 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
                               .pending_operations = &s->pending_operations_,
                               .publisher_keys = &s->publisher_keys_,
                               .campaigns = s->check_observer_.get(),
-                              .offer_gate = &s->campaigns_->engine()}));
+                              .offer_gate = &s->campaigns_->engine().outcomes()}));
   s->admin_api_ =
       std::make_unique<GrpcCatalogAdmin>(s->service_.get(), &s->auth_->operator_verifier());
   s->device_api_ = std::make_unique<GrpcDeviceCatalog>(

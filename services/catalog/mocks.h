@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gmock/gmock.h"
+#include "services/catalog/announcer.h"
 #include "services/catalog/catalog_store.h"
 #include "services/catalog/manifest_source.h"
 
@@ -32,6 +33,12 @@ class MockCatalogStore : public CatalogStore {
               (override));
   MOCK_METHOD(absl::StatusOr<v1::DeviceState>, GetDeviceState,
               (const std::string& device_id, int max_history), (override));
+};
+
+class MockAnnouncer : public Announcer {
+ public:
+  MOCK_METHOD(absl::StatusOr<v1::AnnounceResponse>, Announce, (const v1::AnnounceRequest& request),
+              (override));
 };
 
 class MockManifestSource : public ManifestSource {

@@ -6,14 +6,15 @@
 
 #include "common/pg_pool.h"
 #include "services/catalog/campaign_store.h"
-#include "services/catalog/campaign_webhooks.h"
 
 namespace updraft::catalog {
 
-// CampaignStore and WebhookStore over the PostgreSQL tables of migration
-// 0005_campaigns.sql. WithCampaign locks the campaign's row (FOR UPDATE, or
-// FOR UPDATE SKIP LOCKED when not waiting) for the transaction.
-class PgCampaignStore : public CampaignStore, public WebhookStore {
+// CampaignStore over the PostgreSQL tables of migration 0005_campaigns.sql:
+// campaigns, their events and outcomes, and device attributes. WithCampaign
+// locks the campaign's row (FOR UPDATE, or FOR UPDATE SKIP LOCKED when not
+// waiting) for the transaction and hands the callback a PgCampaignTxn. The
+// webhooks of the same migration are PgWebhookStore's.
+class PgCampaignStore : public CampaignStore {
  public:
   explicit PgCampaignStore(PgPool* pool) : pool_(pool) {}
 
@@ -42,15 +43,6 @@ class PgCampaignStore : public CampaignStore, public WebhookStore {
   absl::StatusOr<std::vector<DeviceAttributeRow>> MatchAttributes(
       const std::vector<std::string>& models, const std::vector<std::string>& carriers,
       const std::string& after, int limit) override;
-
-  absl::Status CreateWebhook(const v1::Webhook& webhook, const std::string& secret) override;
-  absl::StatusOr<std::vector<v1::Webhook>> ListWebhooks() override;
-  absl::Status DeleteWebhook(const std::string& webhook_id) override;
-  absl::StatusOr<std::vector<WebhookDelivery>> ClaimDeliveries(absl::Time now,
-                                                               absl::Time lease_until,
-                                                               int limit) override;
-  absl::Status FinishDelivery(int64_t delivery_id, bool delivered, bool give_up, absl::Time next_at,
-                              const std::string& error, absl::Time now) override;
 
  private:
   PgPool* pool_;
