@@ -1,7 +1,9 @@
-// Auth benchmark (bench/run.sh auth): logins per second over gRPC with TLS,
-// against the raw OpenSSL Ed25519 verifications per second of this machine,
-// both using every core; and cached token verifications per second on one
-// core. Runs the real AuthServer (PostgreSQL, Redis) in this process.
+// Auth benchmark (bench/run.sh auth): logins per second over gRPC with TLS
+// (GetChallenge + Login), and token refreshes per second with the next
+// challenge the previous Login answer carried (one Login each), against the
+// raw OpenSSL Ed25519 verifications per second of this machine, all using
+// every core; and cached token verifications per second on one core. Runs
+// the real AuthServer (PostgreSQL, Redis) in this process.
 #include <grpcpp/grpcpp.h>
 #include <openssl/evp.h>
 
@@ -248,6 +250,65 @@ int Main() {
   RunFor(threads, absl::Seconds(1), login_loop);  // warm-up: connections, caches
   failures = 0;
   const double logins = RunFor(threads, duration, login_loop) / absl::ToDoubleSeconds(duration);
+  const int64_t login_failures = failures.load();
+
+  // Token refreshes: each thread first logs each of its devices in once
+  // (GetChallenge + Login, not measured), then refreshes them in turn, each
+  // refresh one Login with the next challenge the previous answer carried.
+  // Thread t owns devices t, t + threads, ...: no two threads share one.
+  std::vector<std::string> next(devices);
+  auto full_login = [&](v1::Auth::Stub& stub, int d) {
+    std::string id = absl::StrCat("bench-", d);
+    grpc::ClientContext c1;
+    v1::GetChallengeRequest req;
+    req.set_device_id(id);
+    v1::Challenge challenge;
+    if (!stub.GetChallenge(&c1, req, &challenge).ok()) return false;
+    grpc::ClientContext c2;
+    v1::LoginRequest login;
+    login.set_device_id(id);
+    login.set_nonce(challenge.nonce());
+    login.set_signature(*keys[d].Sign(LoginMessage(id, challenge.nonce())));
+    v1::LoginResponse resp;
+    if (!stub.Login(&c2, login, &resp).ok() || !resp.has_next_challenge()) return false;
+    next[d] = resp.next_challenge().nonce();
+    return true;
+  };
+  {
+    std::vector<std::thread> setup;
+    for (int t = 0; t < threads; ++t) {
+      setup.emplace_back([&, t] {
+        for (int d = t; d < devices; d += threads) {
+          if (!full_login(*stubs[t % stubs.size()], d)) ++failures;
+        }
+      });
+    }
+    for (auto& t : setup) t.join();
+  }
+  auto refresh_loop = [&](int t, const std::atomic<bool>& stop) {
+    int64_t count = 0;
+    v1::Auth::Stub& stub = *stubs[t % stubs.size()];
+    for (int d = t; !stop.load(std::memory_order_relaxed); d += threads) {
+      if (d >= devices) d = t;
+      std::string id = absl::StrCat("bench-", d);
+      grpc::ClientContext ctx;
+      v1::LoginRequest login;
+      login.set_device_id(id);
+      login.set_nonce(next[d]);
+      login.set_signature(*keys[d].Sign(LoginMessage(id, next[d])));
+      v1::LoginResponse resp;
+      if (stub.Login(&ctx, login, &resp).ok() && resp.has_next_challenge()) {
+        next[d] = resp.next_challenge().nonce();
+        ++count;
+      } else {
+        ++failures;
+        full_login(stub, d);  // start this device over
+      }
+    }
+    return count;
+  };
+  const double refreshes =
+      RunFor(threads, duration, refresh_loop) / absl::ToDoubleSeconds(duration);
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
   const double verifies = OpensslVerifiesPerSecond(cores, duration);
   const double cached = CachedVerificationsPerSecond(absl::Seconds(3));
@@ -257,11 +318,19 @@ int Main() {
       TwoTlsCallsPerSecond(dir, threads, absl::GetFlag(FLAGS_channels), duration);
   // Both on the same cores: their costs per login add up.
   const double bound = crypto > 0 && transport > 0 ? 1 / (1 / crypto + 1 / transport) : 0;
+  // A refresh is one of the two calls.
+  const double refresh_bound =
+      crypto > 0 && transport > 0 ? 1 / (1 / crypto + 1 / (2 * transport)) : 0;
 
   printf(
       "auth logins over gRPC+TLS (%d clients, %d connections, %d devices): %.0f/s, %lld failed\n",
       threads, absl::GetFlag(FLAGS_channels), devices, logins,
-      static_cast<long long>(failures.load()));
+      static_cast<long long>(login_failures));
+  printf(
+      "token refreshes with the next challenge (one Login each; same clients and devices): "
+      "%.0f/s (%.2fx the two-call logins), %lld failed\n",
+      refreshes, logins > 0 ? refreshes / logins : 0,
+      static_cast<long long>(failures.load() - login_failures));
   printf("OpenSSL Ed25519 verifications on %d threads: %.0f/s\n", cores, verifies);
   printf("cached token verifications on 1 thread: %.0f/s\n", cached);
   printf(
@@ -273,7 +342,15 @@ int Main() {
       "ceiling for a login from these two on the same cores: %.0f/s (logins reach %.0f%% of it; "
       "ratio to the peer at most %.3f)\n",
       bound, bound > 0 ? 100 * logins / bound : 0, verifies > 0 ? bound / verifies : 0);
+  printf(
+      "ceiling for a refresh (one call) on the same cores: %.0f/s (refreshes reach %.0f%% of "
+      "it)\n",
+      refresh_bound, refresh_bound > 0 ? 100 * refreshes / refresh_bound : 0);
   printf("RESULT bench=auth metric=cached_verifications_per_s value=%.0f\n", cached);
+  printf(
+      "RESULT bench=auth metric=refreshes_per_s value=%.0f peer=openssl_verify peer_value=%.0f "
+      "ratio=%.3f\n",
+      refreshes, verifies, refreshes / verifies);
   printf(
       "RESULT bench=auth metric=logins_per_s value=%.0f peer=openssl_verify peer_value=%.0f "
       "ratio=%.3f\n",

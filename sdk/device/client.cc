@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "common/status_util.h"
 #include "common/login_format.h"
+#include "common/status_util.h"
 #include "sdk/device/component_ops.h"
 #include "sdk/device/inventory.h"
 #include "sdk/device/release_trust.h"
@@ -119,6 +119,16 @@ absl::Status Client::Login() {
   token_.clear();
   const std::string& id = options_.device_id;
 
+  // Single use: taken out whatever happens.
+  std::optional<v1::Challenge> next = std::move(next_challenge_);
+  next_challenge_.reset();
+  if (next.has_value() && now < absl::FromUnixSeconds(next->expires_at_unix())) {
+    absl::Status s = LoginWith(next->nonce(), now);
+    // Anything but UNAUTHENTICATED (used, expired, auth lost it) is the
+    // answer; that one means: fall back once to a fresh challenge.
+    if (s.code() != absl::StatusCode::kUnauthenticated) return s;
+  }
+
   v1::GetChallengeRequest challenge_request;
   challenge_request.set_device_id(id);
   v1::Challenge challenge;
@@ -132,12 +142,17 @@ absl::Status Client::Login() {
   if (challenge.nonce().empty()) {
     return absl::InternalError(absl::StrCat("auth sent device ", id, " an empty challenge"));
   }
-  absl::StatusOr<std::string> signature = key_->Sign(LoginMessage(id, challenge.nonce()));
+  return LoginWith(challenge.nonce(), now);
+}
+
+absl::Status Client::LoginWith(const std::string& nonce, absl::Time now) {
+  const std::string& id = options_.device_id;
+  absl::StatusOr<std::string> signature = key_->Sign(LoginMessage(id, nonce));
   if (!signature.ok()) return signature.status();
 
   v1::LoginRequest login;
   login.set_device_id(id);
-  login.set_nonce(challenge.nonce());
+  login.set_nonce(nonce);
   login.set_signature(*signature);
   v1::LoginResponse response;
   grpc::ClientContext ctx;
@@ -158,6 +173,9 @@ absl::Status Client::Login() {
   }
   token_ = response.access_token();
   token_renew_at_ = expires - std::min(options_.token_refresh_margin, (expires - now) / 4);
+  if (response.has_next_challenge() && !response.next_challenge().nonce().empty()) {
+    next_challenge_ = response.next_challenge();
+  }
   ProgressEvent event;
   event.step = ProgressEvent::Step::kLoggedIn;
   event.token_lifetime = expires - now;

@@ -161,8 +161,13 @@ class Client {
   static absl::StatusOr<std::unique_ptr<Client>> Create(Options options);
 
   // Logs in unless a cached token is still good: GetChallenge, sign
-  // LoginMessage(device_id, nonce) with the device key, Login.
-  // UNAUTHENTICATED says what to check when auth rejects the device.
+  // LoginMessage(device_id, nonce) with the device key, Login. Each Login
+  // answer carries the device's next challenge, kept in memory only (it is
+  // worth nothing after a restart): while it is unexpired the next login is
+  // that single Login call; if auth refuses it with UNAUTHENTICATED (used,
+  // expired, or forgotten by auth) the client falls back once to
+  // GetChallenge + Login. UNAUTHENTICATED says what to check when auth
+  // rejects the device.
   absl::Status Login();
 
   // Sends the persisted inventory (Delivered + Deployed) and the device
@@ -209,6 +214,9 @@ class Client {
   // retries once.
   grpc::Status WithToken(const std::function<grpc::Status(grpc::ClientContext&)>& rpc,
                          absl::Status* login_error);
+  // Signs `nonce` and calls Login; on success keeps the token and the next
+  // challenge the answer carries.
+  absl::Status LoginWith(const std::string& nonce, absl::Time now);
   void Emit(ProgressEvent event) const;
   // `operation_id`: the UPDATE operation the offer came with, if any.
   UpdateOutcome HandleOffer(const v1::Offer& offer, int index, int count,
@@ -236,6 +244,8 @@ class Client {
   RealClock real_clock_;
   std::string token_;
   absl::Time token_renew_at_ = absl::InfinitePast();
+  // From the last LoginResponse; never persisted.
+  std::optional<v1::Challenge> next_challenge_;
 };
 
 }  // namespace updraft::device

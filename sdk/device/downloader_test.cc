@@ -377,6 +377,35 @@ TEST_P(DownloaderTest, RefusedTokenEndsTheDownloadWithoutFallback) {
   EXPECT_TRUE(http_log.empty());
 }
 
+// A device without libcurl: the HTTP source fails before any request
+// (FAILED_PRECONDITION naming the library) and is dropped; the download goes
+// on from gRPC. Alone, it is a server error naming the library.
+TEST_P(DownloaderTest, HttpSourceWithoutLibcurlIsDroppedForTheOthers) {
+  auto d = NewDownloader();
+  HttpSourceOptions no_curl;
+  no_curl.allow_plain_http = true;
+  no_curl.curl_library = "libcurl-absent-for-test.so.4";
+  auto http = [&] { return *HttpChunkSource::Create("http://127.0.0.1:1/objects/x", no_curl); };
+  std::vector<uint32_t> grpc_log;
+  std::vector<std::unique_ptr<ChunkSource>> sources;
+  sources.push_back(std::make_unique<ScriptedSource>(
+      "grpc", data_, absl::UnavailableError("connection reset"), 3, -1, &grpc_log));
+  sources.push_back(http());
+  auto path = d->FetchFrom("r_1", manifest_, std::move(sources));
+  ASSERT_TRUE(path.ok()) << path.status();
+  EXPECT_EQ(testutil::ReadOrMissing(*path), data_);
+  EXPECT_THAT(grpc_log, ElementsAre(0, 3, 6));
+
+  ASSERT_TRUE(d->Discard(manifest_.sha256()).ok());
+  std::vector<std::unique_ptr<ChunkSource>> only_http;
+  only_http.push_back(http());
+  path = d->FetchFrom("r_1", manifest_, std::move(only_http));
+  EXPECT_EQ(path.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(path.status().message()),
+              ::testing::HasSubstr("libcurl-absent-for-test.so.4"));
+  EXPECT_EQ(ResultCodeOf(path.status(), v1::RESULT_CODE_UNSPECIFIED), v1::DOWNLOAD_SERVER_ERROR);
+}
+
 TEST_P(DownloaderTest, FetchNeedsAUsableSource) {
   Downloader::Options options;
   auto state = StateStore::Open(state_dir_);

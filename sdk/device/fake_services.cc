@@ -32,41 +32,83 @@ int FakeAuthService::logins() const {
   return logins_;
 }
 
+int FakeAuthService::get_challenge_calls() const {
+  absl::MutexLock lock(&mu_);
+  return get_challenge_calls_;
+}
+
+int FakeAuthService::login_calls() const {
+  absl::MutexLock lock(&mu_);
+  return login_calls_;
+}
+
+void FakeAuthService::SetNextChallengeTtl(absl::Duration ttl) {
+  absl::MutexLock lock(&mu_);
+  next_challenge_ttl_ = ttl;
+}
+
+void FakeAuthService::ForgetChallenges() {
+  absl::MutexLock lock(&mu_);
+  nonces_.clear();
+  next_nonces_.clear();
+}
+
 grpc::Status FakeAuthService::GetChallenge(grpc::ServerContext*,
                                            const v1::GetChallengeRequest* request,
                                            v1::Challenge* response) {
   absl::MutexLock lock(&mu_);
+  ++get_challenge_calls_;
   if (devices_.count(request->device_id()) == 0) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         absl::StrCat("device ", request->device_id(), " is not registered"));
   }
   std::string nonce = RandomBytes(32);
-  nonces_[nonce] = request->device_id();
+  const absl::Time expires = clock_->Now() + absl::Minutes(2);
+  nonces_[nonce] = {request->device_id(), expires};
   response->set_nonce(nonce);
-  response->set_expires_at_unix(absl::ToUnixSeconds(clock_->Now() + absl::Minutes(2)));
+  response->set_expires_at_unix(absl::ToUnixSeconds(expires));
   return grpc::Status::OK;
 }
 
 grpc::Status FakeAuthService::Login(grpc::ServerContext*, const v1::LoginRequest* request,
                                     v1::LoginResponse* response) {
   absl::MutexLock lock(&mu_);
+  ++login_calls_;
+  const std::string& device_id = request->device_id();
+  const absl::Time now = clock_->Now();
+  // A challenge from GetChallenge, or else the device's next challenge;
+  // either is consumed by the attempt.
+  bool valid = false;
   auto nonce = nonces_.find(request->nonce());
-  if (nonce == nonces_.end() || nonce->second != request->device_id()) {
+  if (nonce != nonces_.end()) {
+    valid = nonce->second.device_id == device_id && now < nonce->second.expires_at;
+    nonces_.erase(nonce);
+  } else if (auto next = next_nonces_.find(device_id);
+             next != next_nonces_.end() && next->second.first == request->nonce()) {
+    valid = now < next->second.second;
+    next_nonces_.erase(next);
+  }
+  if (!valid) {
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unknown or used challenge");
   }
-  nonces_.erase(nonce);
-  const std::string& key = devices_[request->device_id()];
-  if (!Ed25519Verify(key, LoginMessage(request->device_id(), request->nonce()),
-                     request->signature())) {
+  const std::string& key = devices_[device_id];
+  if (!Ed25519Verify(key, LoginMessage(device_id, request->nonce()), request->signature())) {
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                         "signature does not verify with the device's registered key");
   }
   ++logins_;
   std::string token = absl::StrCat("token-", ++next_token_);
-  absl::Time expires = clock_->Now() + ttl_;
+  absl::Time expires = now + ttl_;
   tokens_[token] = expires;
   response->set_access_token(token);
   response->set_expires_at_unix(absl::ToUnixSeconds(expires));
+  if (next_challenge_ttl_ > absl::ZeroDuration()) {
+    std::string next = RandomBytes(32);
+    next_nonces_[device_id] = {next, now + next_challenge_ttl_};
+    response->mutable_next_challenge()->set_nonce(next);
+    response->mutable_next_challenge()->set_expires_at_unix(
+        absl::ToUnixSeconds(now + next_challenge_ttl_));
+  }
   return grpc::Status::OK;
 }
 

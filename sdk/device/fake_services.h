@@ -24,16 +24,28 @@ namespace updraft::device::testutil {
 // device RPC, chunked artifacts with faults on demand.
 
 // Auth: challenge-response login against registered public keys; issues
-// opaque tokens valid for `ttl` on the given clock.
+// opaque tokens valid for `ttl` on the given clock. Like the real service,
+// each Login answer carries the device's next challenge (single use, bound
+// to the device, replacing the previous one; valid for ttl + 5 min unless
+// set otherwise).
 class FakeAuthService final : public v1::Auth::Service {
  public:
-  FakeAuthService(const Clock* clock, absl::Duration ttl) : clock_(clock), ttl_(ttl) {}
+  FakeAuthService(const Clock* clock, absl::Duration ttl)
+      : clock_(clock), ttl_(ttl), next_challenge_ttl_(ttl + absl::Minutes(5)) {}
 
   void RegisterDevice(const std::string& device_id, const std::string& public_key);
   // True when `authorization` is "Bearer <t>" for an unexpired, unrevoked t.
   bool Authorized(const grpc::ServerContext& context);
   void RevokeAllTokens();
+  // Successful logins.
   int logins() const;
+  // Every GetChallenge and Login call, answered OK or not.
+  int get_challenge_calls() const;
+  int login_calls() const;
+  // Lifetime of the next challenges issued from now on; 0: none.
+  void SetNextChallengeTtl(absl::Duration ttl);
+  // Forgets every outstanding challenge (auth restarted on a flushed Redis).
+  void ForgetChallenges();
 
   grpc::Status GetChallenge(grpc::ServerContext*, const v1::GetChallengeRequest* request,
                             v1::Challenge* response) override;
@@ -41,13 +53,22 @@ class FakeAuthService final : public v1::Auth::Service {
                      v1::LoginResponse* response) override;
 
  private:
+  struct Outstanding {
+    std::string device_id;
+    absl::Time expires_at;
+  };
   const Clock* clock_;
   const absl::Duration ttl_;
   mutable absl::Mutex mu_;
+  absl::Duration next_challenge_ttl_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> devices_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::string> nonces_ ABSL_GUARDED_BY(mu_);  // nonce -> device
+  std::map<std::string, Outstanding> nonces_ ABSL_GUARDED_BY(mu_);
+  // device -> its next challenge (nonce, expiry)
+  std::map<std::string, std::pair<std::string, absl::Time>> next_nonces_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, absl::Time> tokens_ ABSL_GUARDED_BY(mu_);
   int logins_ ABSL_GUARDED_BY(mu_) = 0;
+  int get_challenge_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  int login_calls_ ABSL_GUARDED_BY(mu_) = 0;
   int next_token_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -4,21 +4,16 @@
 
 #include <algorithm>
 
-#include "absl/base/call_once.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "sdk/device/curl_library.h"
 
 namespace updraft::device {
 namespace {
 
-// libcurl's process-wide setup, done once before the first transfer.
-void InitCurlOnce() {
-  static absl::once_flag once;
-  absl::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 // State of one transfer, shared with libcurl's write callback.
 struct Transfer {
+  const CurlLibrary* lib = nullptr;
   CURL* curl = nullptr;
   const v1::ArtifactManifest* manifest = nullptr;
   ChunkSource::Sink* sink = nullptr;
@@ -50,7 +45,7 @@ size_t OnData(char* data, size_t size, size_t count, void* user) {
   const size_t n = size * count;
   if (!t.checked_status) {
     long code = 0;
-    curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &code);
+    t.lib->easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &code);
     if (!(code == 206 || (code == 200 && t.from_start))) {
       t.error = HttpStatusError(code, *t.url);
       return 0;
@@ -97,7 +92,9 @@ absl::StatusOr<std::unique_ptr<HttpChunkSource>> HttpChunkSource::Create(
   if (options.client_cert_file.empty() != options.client_key_file.empty()) {
     return absl::InvalidArgumentError("HTTP client certificate and key go together");
   }
-  InitCurlOnce();
+  if (options.curl_library.empty()) {
+    return absl::InvalidArgumentError("HttpSourceOptions.curl_library is empty");
+  }
   return std::unique_ptr<HttpChunkSource>(new HttpChunkSource(std::move(url), std::move(options)));
 }
 
@@ -105,8 +102,17 @@ absl::Status HttpChunkSource::Stream(const v1::ArtifactManifest& manifest, uint3
                                      Sink sink) {
   const int64_t start = static_cast<int64_t>(first_chunk) * manifest.chunk_size();
   if (start >= manifest.size()) return absl::OkStatus();
+  // The first transfer of the process loads libcurl; a device without it
+  // drops this source (FAILED_PRECONDITION) and goes on from the others.
+  absl::StatusOr<const CurlLibrary*> lib = CurlLibrary::Load(options_.curl_library);
+  if (!lib.ok()) {
+    return absl::Status(lib.status().code(),
+                        absl::StrCat("HTTP source ", url_, ": ", lib.status().message()));
+  }
+  const CurlLibrary& curl = **lib;
   Transfer t;
-  t.curl = curl_easy_init();
+  t.lib = &curl;
+  t.curl = curl.easy_init();
   if (t.curl == nullptr) return absl::ResourceExhaustedError("cannot start an HTTP transfer");
   t.manifest = &manifest;
   t.sink = &sink;
@@ -116,33 +122,33 @@ absl::Status HttpChunkSource::Stream(const v1::ArtifactManifest& manifest, uint3
   t.buffer.reserve(manifest.chunk_size());
   const std::string range = absl::StrCat(start, "-", manifest.size() - 1);
   CURL* c = t.curl;
-  curl_easy_setopt(c, CURLOPT_URL, url_.c_str());
-  curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnData);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, options_.allow_plain_http ? "http,https" : "https");
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+  curl.easy_setopt(c, CURLOPT_URL, url_.c_str());
+  curl.easy_setopt(c, CURLOPT_RANGE, range.c_str());
+  curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnData);
+  curl.easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, options_.allow_plain_http ? "http,https" : "https");
+  curl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
+  curl.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl.easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
                    static_cast<long>(absl::ToInt64Seconds(options_.stall_timeout)));
-  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
-  if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+  curl.easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
+  if (!options_.ca_file.empty()) curl.easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
   if (!options_.client_cert_file.empty()) {
-    curl_easy_setopt(c, CURLOPT_SSLCERT, options_.client_cert_file.c_str());
-    curl_easy_setopt(c, CURLOPT_SSLKEY, options_.client_key_file.c_str());
+    curl.easy_setopt(c, CURLOPT_SSLCERT, options_.client_cert_file.c_str());
+    curl.easy_setopt(c, CURLOPT_SSLKEY, options_.client_key_file.c_str());
   }
   char error_text[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_text);
-  CURLcode rc = curl_easy_perform(c);
+  curl.easy_setopt(c, CURLOPT_ERRORBUFFER, error_text);
+  CURLcode rc = curl.easy_perform(c);
   long code = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-  curl_easy_cleanup(c);
+  curl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  curl.easy_cleanup(c);
   if (!t.error.ok()) return t.error;
   if (rc != CURLE_OK) {
     return absl::UnavailableError(absl::StrCat(
-        "HTTP source ", url_, ": ", error_text[0] ? error_text : curl_easy_strerror(rc)));
+        "HTTP source ", url_, ": ", error_text[0] ? error_text : curl.easy_strerror(rc)));
   }
   // An empty body never reaches the write callback: check the status here.
   if (!t.checked_status && !(code == 206 || (code == 200 && t.from_start))) {

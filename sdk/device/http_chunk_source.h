@@ -25,16 +25,21 @@ struct HttpSourceOptions {
   // A transfer slower than 1 byte/s for this long is abandoned (and
   // retried or resumed elsewhere).
   absl::Duration stall_timeout = absl::Seconds(60);
+  // The libcurl the first transfer loads (dlopen: a soname or a path; see
+  // curl_library.h). Without it, HTTP sources fail with FAILED_PRECONDITION
+  // and downloads go on from the other sources.
+  std::string curl_library = "libcurl.so.4";
 };
 
-// ChunkSource over one HTTP(S) URL of the artifact's bytes, with libcurl:
-// one Range request from the first wanted chunk to the end, cut into
-// manifest-sized chunks as the bytes arrive (one chunk buffered). Anything
-// but 206 Partial Content (or 200 for a request from byte 0) is refused.
+// ChunkSource over one HTTP(S) URL of the artifact's bytes, with libcurl
+// (loaded by the process's first Stream, not by Create): one Range request
+// from the first wanted chunk to the end, cut into manifest-sized chunks as
+// the bytes arrive (one chunk buffered). Anything but 206 Partial Content
+// (or 200 for a request from byte 0) is refused.
 class HttpChunkSource : public ChunkSource {
  public:
   // INVALID_ARGUMENT for a URL that is not https:// (or http:// when
-  // allowed) or half a client certificate.
+  // allowed), half a client certificate or no curl_library.
   static absl::StatusOr<std::unique_ptr<HttpChunkSource>> Create(std::string url,
                                                                  HttpSourceOptions options);
 

@@ -11,8 +11,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "sdk/device/curl_library.h"
 #include "sdk/device/test_util.h"
 
 namespace updraft::device {
@@ -151,6 +153,32 @@ TEST_F(HttpChunkSourceTest, SinkErrorStopsTheTransfer) {
   absl::Status s = Run(server.url(), 0, &got, absl::DataLossError("bad chunk"));
   EXPECT_EQ(s, absl::DataLossError("bad chunk"));
   EXPECT_EQ(got.indexes, std::vector<uint32_t>{0});
+}
+
+// A handset without libcurl: Create succeeds (nothing is loaded then), the
+// transfer fails before any request with FAILED_PRECONDITION naming the
+// library, so that the downloader drops this source for the others.
+TEST_F(HttpChunkSourceTest, MissingLibcurlFailsThePreconditionWithoutARequest) {
+  TinyHttpServer server([&](int64_t start) { return Response(206, data_.substr(start)); });
+  HttpSourceOptions options;
+  options.allow_plain_http = true;
+  options.curl_library = "libcurl-absent-for-test.so.4";
+  auto source = HttpChunkSource::Create(server.url(), options);
+  ASSERT_TRUE(source.ok()) << source.status();
+  int chunks = 0;
+  absl::Status s = (*source)->Stream(manifest_, 0, [&](uint32_t, int64_t, absl::string_view) {
+    ++chunks;
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "libcurl-absent-for-test.so.4")) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), server.url())) << s;
+  EXPECT_EQ(chunks, 0);
+  EXPECT_TRUE(server.ranges().empty());
+  EXPECT_FALSE(CurlLibrary::Loaded("libcurl-absent-for-test.so.4"));
+  options.curl_library = "";
+  EXPECT_EQ(HttpChunkSource::Create(server.url(), options).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(HttpChunkSourceTest, ValidatesUrlAndOptions) {

@@ -264,6 +264,21 @@ void OnConsentOffer(const updraft_device_options_t& cb, const updraft::v1::Offer
   *yes = cb.consent_fn(cb.user_data, &o) != 0;
 }
 
+updraft_operation_kind_t OperationKind(updraft::v1::ComponentOperation::Kind kind) {
+  switch (kind) {
+    case updraft::v1::ComponentOperation::UPDATE:
+      return UPDRAFT_OPERATION_UPDATE;
+    case updraft::v1::ComponentOperation::ACTIVATE:
+      return UPDRAFT_OPERATION_ACTIVATE;
+    case updraft::v1::ComponentOperation::DEACTIVATE:
+      return UPDRAFT_OPERATION_DEACTIVATE;
+    case updraft::v1::ComponentOperation::REMOVE:
+      return UPDRAFT_OPERATION_REMOVE;
+    default:
+      return UPDRAFT_OPERATION_NONE;
+  }
+}
+
 void OnResult(const updraft_device_options_t& cb, const UpdateOutcome& outcome) {
   if (cb.result_fn == nullptr) return;
   std::vector<const char*> dc_ids;
@@ -278,6 +293,9 @@ void OnResult(const updraft_device_options_t& cb, const UpdateOutcome& outcome) 
   r.dc_ids = dc_ids.data();
   r.dc_id_count = dc_ids.size();
   r.reported = outcome.reported ? 1 : 0;
+  r.operation_id = outcome.operation_id.c_str();
+  r.operation_kind = OperationKind(outcome.operation_kind);
+  r.operation_dc_id = outcome.dc_id.c_str();
   cb.result_fn(cb.user_data, &r);
 }
 

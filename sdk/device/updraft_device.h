@@ -72,7 +72,24 @@ typedef struct updraft_offer {
   int fresh_install; /* 1: not installed yet; 0: overwrites an installed version */
 } updraft_offer_t;
 
-/* How an offer ended, or that there was nothing new (result callback). */
+/* The per-component operation a result answers (updraft_result_t); the
+ * values are those of ComponentOperation.Kind in the catalog API. */
+typedef enum updraft_operation_kind {
+  UPDRAFT_OPERATION_NONE = 0,       /* an ordinary release install, or nothing new */
+  UPDRAFT_OPERATION_UPDATE = 1,     /* install a newer release of one component */
+  UPDRAFT_OPERATION_ACTIVATE = 2,   /* activate_fn, or the default installer */
+  UPDRAFT_OPERATION_DEACTIVATE = 3, /* deactivate_fn, or the default installer */
+  UPDRAFT_OPERATION_REMOVE = 4      /* remove_component_fn or remove_fn */
+} updraft_operation_kind_t;
+
+/* How an offer or a per-component operation ended, or that there was
+ * nothing new (result callback). The SDK allocates and owns the struct and
+ * its strings (never NULL; valid during the callback only).
+ * Versioning: fields are only ever added at the end. Since the caller never
+ * allocates it, the struct needs no struct_size: a program built against an
+ * earlier header reads the fields it knows and never sees the newer ones.
+ * (A program reading the newer fields needs a library at least as new as its
+ * header, as for any addition to this API.) */
 typedef struct updraft_result {
   int nothing_new; /* 1: the catalog had no update; other fields empty */
   const char* release_id;
@@ -83,6 +100,14 @@ typedef struct updraft_result {
   const char* const* dc_ids; /* Deployed component IDs registered (success) */
   size_t dc_id_count;
   int reported; /* 1 once the catalog acknowledged the report */
+  /* Added in version 2 of this struct. For an outcome of a per-component
+   * operation the server queued: its ID (as in the server's report), its
+   * kind, and the Deployed component ID it acts on ("" for an UPDATE when
+   * the SDK has no DC ID for it). For an ordinary release install and for
+   * nothing_new: "", UPDRAFT_OPERATION_NONE and "". */
+  const char* operation_id;
+  updraft_operation_kind_t operation_kind;
+  const char* operation_dc_id;
 } updraft_result_t;
 
 /* Steps of the flow (progress callback). */

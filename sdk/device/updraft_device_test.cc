@@ -46,6 +46,8 @@ struct Recorder {
   std::vector<std::string> offers;
   std::vector<int> results;
   std::vector<std::string> dc_ids;
+  // Per result: "[operation_id|operation_kind|operation_dc_id]".
+  std::vector<std::string> operations;
   std::vector<int> steps;
   std::vector<std::string> notifications;
   absl::Notification got_result;
@@ -75,6 +77,8 @@ void Result(void* ud, const updraft_result_t* result) {
     absl::MutexLock lock(&r->mu);
     r->results.push_back(result->nothing_new ? 0 : result->result_code);
     for (size_t i = 0; i < result->dc_id_count; ++i) r->dc_ids.push_back(result->dc_ids[i]);
+    r->operations.push_back(absl::StrCat("[", result->operation_id, "|", result->operation_kind,
+                                         "|", result->operation_dc_id, "]"));
   }
   if (!r->got_result.HasBeenNotified()) r->got_result.Notify();
 }
@@ -580,6 +584,32 @@ TEST_F(UpdraftDeviceTest, HostInstallerRunsPerComponentOperations) {
   r.component_calls.clear();
   EXPECT_EQ(RunOperations(device, {Operation("op_last", Kind::REMOVE, "DC_2")}), 0);
   EXPECT_TRUE(r.component_calls.empty());
+  updraft_device_destroy(device);
+}
+
+// Afterwards: the result callback saw, for each per-component outcome, the
+// operation's ID, kind and DC ID (so a host can tell them apart, failures
+// too), and empty ones ("", UPDRAFT_OPERATION_NONE, "") for the ordinary
+// install and for a check with nothing new.
+TEST_F(UpdraftDeviceTest, ResultsNameTheirPerComponentOperation) {
+  Recorder r;
+  updraft_device_t* device = CreateInstalled(HostOptions(&r), &r);
+  ASSERT_NE(device, nullptr);
+  r.component_answer = {{"activate", UPDRAFT_COMPONENT_FAILED}};
+  EXPECT_EQ(RunOperations(device, {Operation("op_d", Kind::DEACTIVATE, "DC_2"),
+                                   Operation("op_a", Kind::ACTIVATE, "DC_1"),
+                                   Operation("op_r", Kind::REMOVE, "DC_1")}),
+            1);
+  EXPECT_THAT(r.results, ElementsAre(1200, 1409, 1200));
+  EXPECT_THAT(r.operations,
+              ElementsAre("[|0|]",  // the install of demo-app by CreateInstalled
+                          absl::StrCat("[op_d|", UPDRAFT_OPERATION_DEACTIVATE, "|DC_2]"),
+                          absl::StrCat("[op_a|", UPDRAFT_OPERATION_ACTIVATE, "|DC_1]"),
+                          absl::StrCat("[op_r|", UPDRAFT_OPERATION_REMOVE, "|DC_1]")));
+  r.operations.clear();
+  EXPECT_EQ(RunOperations(device, {}), 0);
+  EXPECT_THAT(r.results, ElementsAre(1200, 1409, 1200, 0));  // nothing new
+  EXPECT_THAT(r.operations, ElementsAre("[|0|]"));
   updraft_device_destroy(device);
 }
 

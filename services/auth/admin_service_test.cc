@@ -61,7 +61,9 @@ class AdminServiceTest : public ::testing::Test {
     r.device_id = id;
     auto c = auth_->GetChallenge(r);
     if (!c.ok()) return c.status();
-    return auth_->Login({id, c->nonce, *device_key_.Sign(LoginMessage(id, c->nonce)), ""});
+    auto login = auth_->Login({id, c->nonce, *device_key_.Sign(LoginMessage(id, c->nonce)), ""});
+    if (!login.ok()) return login.status();
+    return login->token;
   }
 
   // A device-token verifier over auth's published keys and the revocations

@@ -16,6 +16,11 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Create(Options options) 
   if (options.token_ttl <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("token_ttl must be positive");
   }
+  const absl::Duration next_challenge_ttl =
+      options.next_challenge_ttl.value_or(options.token_ttl + kNextChallengeMargin);
+  if (next_challenge_ttl != absl::ZeroDuration() && next_challenge_ttl < absl::Seconds(1)) {
+    return absl::InvalidArgumentError("next_challenge_ttl must be 0 (none) or at least 1s");
+  }
   Logger* logger = options.logger;
   UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                            ServerCredentialsFrom(options.tls));
@@ -101,6 +106,7 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Create(Options options) 
                                             .per_device = per_device,
                                             .per_source = per_source,
                                             .challenge_ttl = options.challenge_ttl,
+                                            .next_challenge_ttl = next_challenge_ttl,
                                             .operator_token_ttl = options.operator_token_ttl,
                                             .metrics = &s->metrics_->registry(),
                                         }));

@@ -2,6 +2,7 @@
 #define UPDRAFT_SERVICES_AUTH_AUTH_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -34,6 +35,10 @@
 
 namespace updraft {
 
+// By default a next challenge outlives the token it came with by this much,
+// so a device renewing its token near the expiry still holds one.
+inline constexpr absl::Duration kNextChallengeMargin = absl::Minutes(5);
+
 // The auth service wired up: PostgreSQL stores (devices, API keys, signing
 // keys, audit; migrations applied at start), Redis challenges, rate limits
 // and revocations, the signing key ring (seeded from `signing_key_file` when
@@ -63,6 +68,9 @@ class AuthServer {
     std::string signing_key_file;
     absl::Duration token_ttl = absl::Minutes(15);
     absl::Duration challenge_ttl = absl::Seconds(60);
+    // Lifetime of the next challenge each Login answer carries (one Redis
+    // key per device); 0: none. nullopt: token_ttl + kNextChallengeMargin.
+    std::optional<absl::Duration> next_challenge_ttl;
     absl::Duration operator_token_ttl = absl::Minutes(10);
     // A rotated key is published this long before auth signs with it.
     absl::Duration signing_key_activation_delay = absl::Seconds(30);

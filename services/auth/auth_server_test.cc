@@ -186,6 +186,22 @@ TEST_F(AuthServerTest, RegisterChallengeLoginAndVerifyWithPublishedKeys) {
   }
   EXPECT_EQ(lookups["miss"], 1);
   EXPECT_GE(lookups["hit"], 1);
+
+  // The answer carried the next challenge (by default the token lifetime +
+  // 5 min, in Redis): the next token takes a single Login.
+  ASSERT_TRUE(login.has_next_challenge());
+  EXPECT_NEAR(login.next_challenge().expires_at_unix(), absl::ToUnixSeconds(absl::Now()) + 20 * 60,
+              2);
+  lreq.set_nonce(login.next_challenge().nonce());
+  lreq.set_signature(*device_key.Sign(LoginMessage("phone-1", lreq.nonce())));
+  {
+    grpc::ClientContext ctx;
+    v1::LoginResponse next;
+    grpc::Status s = auth->Login(&ctx, lreq, &next);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(verifier.Verify(next.access_token()).ok());
+    EXPECT_TRUE(next.has_next_challenge());
+  }
   (*server)->Shutdown();
 }
 
@@ -228,6 +244,10 @@ TEST_F(AuthServerTest, BadOptionsFailClearly) {
   o = Options();
   o.redis_port = 1;
   EXPECT_EQ(AuthServer::Create(o).status().code(), absl::StatusCode::kUnavailable);
+  o = Options();
+  o.next_challenge_ttl = absl::Milliseconds(500);
+  EXPECT_EQ(AuthServer::Create(o).status().message(),
+            "next_challenge_ttl must be 0 (none) or at least 1s");
 }
 
 TEST_F(AuthServerTest, BootstrapAdminKeyFileIsPrivate) {
@@ -376,6 +396,21 @@ TEST_F(AuthServerTest, RevokeDeviceReachesEverySubscribedVerifier) {
   revoke.set_reason("reported stolen");
   ASSERT_TRUE(admin->RevokeDevice(As(token).get(), revoke, &device).ok());
   EXPECT_EQ(device.status(), "revoked");
+  {
+    // The device's outstanding next challenge is useless now: auth checks
+    // the device's status at every Login (its login-path cache dropped the
+    // entry at the revocation).
+    ASSERT_TRUE(login.has_next_challenge());
+    v1::LoginRequest next;
+    next.set_device_id("phone-1");
+    next.set_nonce(login.next_challenge().nonce());
+    next.set_signature(*key.Sign(LoginMessage("phone-1", next.nonce())));
+    grpc::ClientContext ctx;
+    v1::LoginResponse refused;
+    grpc::Status s = auth->Login(&ctx, next, &refused);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(s.error_message(), "device phone-1 is revoked; only accepted devices may log in");
+  }
   for (Replica& r : replicas) {
     ASSERT_TRUE(r.list->AwaitRevision(1, absl::Seconds(5)));
     auto refused = r.verifier->Verify(login.access_token());

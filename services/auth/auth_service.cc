@@ -23,6 +23,11 @@ absl::StatusOr<std::unique_ptr<AuthService>> AuthService::Create(Options options
   if (options.challenge_ttl < absl::Seconds(1)) {
     return absl::InvalidArgumentError("AuthService challenge_ttl must be at least 1s");
   }
+  if (options.next_challenge_ttl != absl::ZeroDuration() &&
+      options.next_challenge_ttl < absl::Seconds(1)) {
+    return absl::InvalidArgumentError(
+        "AuthService next_challenge_ttl must be 0 (none) or at least 1s");
+  }
   if (options.operator_token_ttl <= absl::ZeroDuration() ||
       options.operator_token_ttl > options.keys->max_token_ttl()) {
     return absl::InvalidArgumentError(
@@ -63,6 +68,13 @@ AuthService::AuthService(Options options) : options_(std::move(options)) {
                           .Name("updraft_auth_operator_logins_total")
                           .Help("Operator API-key logins, by result.")
                           .Register(*registry);
+  next_challenges_ = &prometheus::BuildCounter()
+                          .Name("updraft_auth_next_challenges_total")
+                          .Help(
+                              "Next challenges handed out with a login (issued), logins made "
+                              "with one (used), and ones not stored (store_error).")
+                          .Register(*registry);
+  for (const char* r : {"issued", "used", "store_error"}) next_challenges_->Add({{"result", r}});
 }
 
 absl::Status AuthService::CheckRate(absl::string_view scope, absl::string_view id,
@@ -152,7 +164,7 @@ absl::StatusOr<IssuedChallenge> AuthService::GetChallenge(const ChallengeRequest
   return challenge;
 }
 
-absl::StatusOr<IssuedToken> AuthService::Login(const LoginRequest& request) {
+absl::StatusOr<DeviceLogin> AuthService::Login(const LoginRequest& request) {
   const std::string& device_id = request.device_id;
   UPDRAFT_RETURN_IF_ERROR(ValidateDeviceId(device_id));
   if (request.nonce.size() != kNonceSize) {
@@ -166,9 +178,9 @@ absl::StatusOr<IssuedToken> AuthService::Login(const LoginRequest& request) {
   }
   UPDRAFT_RETURN_IF_ERROR(CheckRate("source", request.source, options_.per_source));
   UPDRAFT_RETURN_IF_ERROR(CheckRate("device", device_id, options_.per_device));
-  UPDRAFT_ASSIGN_OR_RETURN(std::optional<std::string> issued_to,
-                           options_.challenges->Take(request.nonce));
-  if (!issued_to.has_value() || *issued_to != device_id) {
+  UPDRAFT_ASSIGN_OR_RETURN(TakenChallenge taken,
+                           options_.challenges->Take(device_id, request.nonce));
+  if (taken == TakenChallenge::kNone) {
     logins_->Add({{"result", "bad_challenge"}}).Increment();
     return absl::UnauthenticatedError(kBadChallenge);
   }
@@ -179,10 +191,24 @@ absl::StatusOr<IssuedToken> AuthService::Login(const LoginRequest& request) {
     return absl::UnauthenticatedError(
         absl::StrCat("signature does not verify with the registered key of device ", device_id));
   }
-  UPDRAFT_ASSIGN_OR_RETURN(IssuedToken token, options_.keys->Issue(device_id, kDeviceAudience));
+  DeviceLogin login;
+  UPDRAFT_ASSIGN_OR_RETURN(login.token, options_.keys->Issue(device_id, kDeviceAudience));
   logins_->Add({{"result", "ok"}}).Increment();
   tokens_->Add({{"audience", std::string(kDeviceAudience)}}).Increment();
-  return token;
+  if (taken == TakenChallenge::kNextChallenge) {
+    next_challenges_->Add({{"result", "used"}}).Increment();
+  }
+  if (options_.next_challenge_ttl > absl::ZeroDuration()) {
+    IssuedChallenge next{RandomBytes(kNonceSize),
+                         options_.clock->Now() + options_.next_challenge_ttl};
+    if (options_.challenges->PutNext(device_id, next.nonce, options_.next_challenge_ttl).ok()) {
+      next_challenges_->Add({{"result", "issued"}}).Increment();
+      login.next_challenge = std::move(next);
+    } else {
+      next_challenges_->Add({{"result", "store_error"}}).Increment();
+    }
+  }
+  return login;
 }
 
 absl::StatusOr<OperatorToken> AuthService::OperatorLogin(absl::string_view api_key,

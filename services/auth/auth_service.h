@@ -56,6 +56,14 @@ struct LoginRequest {
   std::string source;
 };
 
+// What a successful device Login hands out.
+struct DeviceLogin {
+  IssuedToken token;
+  // The device's next challenge (see AuthService); nullopt when none is
+  // issued (next_challenge_ttl 0, or the challenge store failed).
+  std::optional<IssuedChallenge> next_challenge;
+};
+
 // What OperatorLogin hands out.
 struct OperatorToken {
   IssuedToken token;
@@ -73,6 +81,13 @@ struct OperatorToken {
 // `challenge_ttl`; the device signs LoginMessage(device_id, nonce) and calls
 // Login, which consumes the challenge (even when the signature is wrong, so
 // it can never be retried) and issues a token for audience kDeviceAudience.
+// With `next_challenge_ttl` > 0 a successful Login also hands out the
+// device's next challenge (as HTTP Digest's `nextnonce`), valid for that
+// long: the device may sign it and call Login directly next time. It follows
+// every rule of a GetChallenge challenge (single use, bound to the device,
+// consumed by any well-formed attempt, the same rate limits, and the device
+// must still be accepted when it logs in with it); a device holds at most
+// one (ChallengeStore::PutNext replaces the previous one).
 //
 // GetChallenge and Login count against `per_device` (key "device:<ID>") and
 // `per_source` (key "source:<address>"); OperatorLogin against `per_source`.
@@ -81,7 +96,9 @@ struct OperatorToken {
 //
 // Metrics (on `metrics`): updraft_auth_logins_total{result},
 // updraft_auth_tokens_issued_total{audience},
-// updraft_auth_rate_limited_total{scope}, updraft_auth_operator_logins_total{result}.
+// updraft_auth_rate_limited_total{scope}, updraft_auth_operator_logins_total{result},
+// updraft_auth_next_challenges_total{result="issued"|"used"|"store_error"}
+// ("used": a successful Login made with a next challenge).
 class AuthService {
  public:
   struct Options {
@@ -95,13 +112,17 @@ class AuthService {
     RateLimit per_device{20, absl::Minutes(1)};
     RateLimit per_source{1000, absl::Minutes(1)};
     absl::Duration challenge_ttl = absl::Seconds(60);
+    // Lifetime of the next challenge a Login hands out; 0: none. AuthServer
+    // defaults it to the token lifetime + 5 min.
+    absl::Duration next_challenge_ttl = absl::ZeroDuration();
     absl::Duration operator_token_ttl = absl::Minutes(10);
     // Optional.
     prometheus::Registry* metrics = nullptr;
   };
 
   // INVALID_ARGUMENT when a required pointer is missing or a duration is
-  // not positive. All pointers must outlive the service.
+  // not positive (next_challenge_ttl: not 0 and under 1s). All pointers
+  // must outlive the service.
   static absl::StatusOr<std::unique_ptr<AuthService>> Create(Options options);
 
   // INVALID_ARGUMENT for a malformed ID or key, NOT_FOUND for an unknown
@@ -110,9 +131,12 @@ class AuthService {
   // including one just recorded), RESOURCE_EXHAUSTED over a rate limit.
   absl::StatusOr<IssuedChallenge> GetChallenge(const ChallengeRequest& request);
 
-  // UNAUTHENTICATED when the challenge is unknown, expired, used or issued
-  // to another device, or when the signature does not verify.
-  absl::StatusOr<IssuedToken> Login(const LoginRequest& request);
+  // UNAUTHENTICATED when the challenge (from GetChallenge, or the device's
+  // next challenge) is unknown, expired, used or issued to another device,
+  // or when the signature does not verify; PERMISSION_DENIED when the device
+  // is no longer accepted. A failure to store the next challenge does not
+  // fail the login: the token comes without one.
+  absl::StatusOr<DeviceLogin> Login(const LoginRequest& request);
 
   // UNAUTHENTICATED "invalid API key" for an unknown key (or malformed
   // text) and "API key X is revoked" for a revoked one.
@@ -133,6 +157,7 @@ class AuthService {
   prometheus::Family<prometheus::Counter>* tokens_;
   prometheus::Family<prometheus::Counter>* rate_limited_;
   prometheus::Family<prometheus::Counter>* operator_logins_;
+  prometheus::Family<prometheus::Counter>* next_challenges_;
 };
 
 }  // namespace updraft

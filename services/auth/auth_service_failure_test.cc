@@ -46,6 +46,9 @@ TEST(AuthServiceCreateTest, RequiresDependencies) {
   bad.operator_token_ttl = absl::Hours(1);  // longer than the ring's max
   EXPECT_EQ(AuthService::Create(bad).status().code(), absl::StatusCode::kInvalidArgument);
   bad = o;
+  bad.next_challenge_ttl = absl::Seconds(-1);
+  EXPECT_EQ(AuthService::Create(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  bad = o;
   bad.per_device.max_attempts = -1;
   EXPECT_EQ(AuthService::Create(bad).status().code(), absl::StatusCode::kInvalidArgument);
 }
@@ -102,7 +105,8 @@ TEST_F(AuthServiceStoreFailureTest, ChallengeStoreUnavailableOnPut) {
 
 TEST_F(AuthServiceStoreFailureTest, ChallengeStoreUnavailableOnTake) {
   std::string nonce(32, 'n');
-  EXPECT_CALL(challenges_, Take(Sv(nonce))).WillOnce(Return(absl::UnavailableError("redis down")));
+  EXPECT_CALL(challenges_, Take(Sv("dev-1"), Sv(nonce)))
+      .WillOnce(Return(absl::UnavailableError("redis down")));
   EXPECT_CALL(registry_, Get(_)).Times(0);
   auto login =
       service_->Login({"dev-1", nonce, *device_key_.Sign(LoginMessage("dev-1", nonce)), "s"});
@@ -112,11 +116,34 @@ TEST_F(AuthServiceStoreFailureTest, ChallengeStoreUnavailableOnTake) {
 TEST_F(AuthServiceStoreFailureTest, DeviceRevokedBetweenChallengeAndLogin) {
   std::string nonce(32, 'n');
   device_.status = DeviceStatus::kRevoked;
-  EXPECT_CALL(challenges_, Take(Sv(nonce))).WillOnce(Return(std::optional<std::string>("dev-1")));
+  EXPECT_CALL(challenges_, Take(Sv("dev-1"), Sv(nonce)))
+      .WillOnce(Return(TakenChallenge::kChallenge));
   EXPECT_CALL(registry_, Get(Sv("dev-1"))).WillOnce(Return(device_));
   auto login =
       service_->Login({"dev-1", nonce, *device_key_.Sign(LoginMessage("dev-1", nonce)), "s"});
   EXPECT_EQ(login.status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+// The token is issued even when the next challenge cannot be stored: the
+// device then makes two calls next time, and nothing unusable is handed out.
+TEST_F(AuthServiceStoreFailureTest, NextChallengeStoreFailureStillIssuesTheToken) {
+  auto service = *AuthService::Create({.registry = &registry_,
+                                       .challenges = &challenges_,
+                                       .api_keys = &api_keys_,
+                                       .keys = ring_.get(),
+                                       .clock = &clock_,
+                                       .next_challenge_ttl = absl::Minutes(20)});
+  std::string nonce(32, 'n');
+  EXPECT_CALL(challenges_, Take(Sv("dev-1"), Sv(nonce)))
+      .WillOnce(Return(TakenChallenge::kNextChallenge));
+  EXPECT_CALL(registry_, Get(Sv("dev-1"))).WillOnce(Return(device_));
+  EXPECT_CALL(challenges_, PutNext(Sv("dev-1"), _, absl::Minutes(20)))
+      .WillOnce(Return(absl::UnavailableError("redis down")));
+  auto login =
+      service->Login({"dev-1", nonce, *device_key_.Sign(LoginMessage("dev-1", nonce)), "s"});
+  ASSERT_TRUE(login.ok()) << login.status();
+  EXPECT_FALSE(login->token.token.empty());
+  EXPECT_FALSE(login->next_challenge.has_value());
 }
 
 TEST_F(AuthServiceStoreFailureTest, PendingRaceWithAnotherReplicaReadsTheirRecord) {

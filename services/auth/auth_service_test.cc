@@ -77,14 +77,14 @@ class AuthServiceTest : public ::testing::Test {
     return *(key ? key : &device_key_)->Sign(LoginMessage(id, nonce));
   }
 
-  absl::StatusOr<IssuedToken> Login(const std::string& id, const std::string& nonce,
+  absl::StatusOr<DeviceLogin> Login(const std::string& id, const std::string& nonce,
                                     const std::string& sig,
                                     const std::string& source = "10.0.0.1") {
     return service_->Login({id, nonce, sig, source});
   }
 
   // GetChallenge, sign, Login with the test device key.
-  absl::StatusOr<IssuedToken> FullLogin(const std::string& id) {
+  absl::StatusOr<DeviceLogin> FullLogin(const std::string& id) {
     auto c = service_->GetChallenge(Req(id));
     if (!c.ok()) return c.status();
     return Login(id, c->nonce, Sign(id, c->nonce));
@@ -118,13 +118,13 @@ TEST_F(AuthServiceTest, LoginIssuesTokenThatVerifies) {
 
   auto token = Login("dev-1", challenge->nonce, Sign("dev-1", challenge->nonce));
   ASSERT_TRUE(token.ok()) << token.status();
-  EXPECT_EQ(token->expires_at, clock_.Now() + absl::Minutes(15));
+  EXPECT_EQ(token->token.expires_at, clock_.Now() + absl::Minutes(15));
 
   std::vector<TokenKey> published = service_->PublicKeys();
   ASSERT_EQ(published.size(), 1u);
   EXPECT_EQ(published[0].key_id, KeyIdFor(published[0].public_key));
   TokenVerifier verifier = Verifier();
-  auto claims = verifier.Verify(token->token);
+  auto claims = verifier.Verify(token->token.token);
   ASSERT_TRUE(claims.ok()) << claims.status();
   EXPECT_EQ(claims->subject, "dev-1");
   EXPECT_EQ(claims->audience, kDeviceAudience);
@@ -143,7 +143,7 @@ TEST_F(AuthServiceTest, P256DeviceLogsIn) {
   ASSERT_EQ(sig.size(), 64u);
   auto token = Login("dev-p", challenge->nonce, sig);
   ASSERT_TRUE(token.ok()) << token.status();
-  EXPECT_EQ(Verifier().Verify(token->token)->subject, "dev-p");
+  EXPECT_EQ(Verifier().Verify(token->token.token)->subject, "dev-p");
 
   // An Ed25519 signature does not pass for the P-256 device.
   challenge = service_->GetChallenge(Req("dev-p"));

@@ -121,19 +121,45 @@ absl::Status FakeChallengeStore::Put(absl::string_view nonce, absl::string_view 
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<std::string>> FakeChallengeStore::Take(absl::string_view nonce) {
+absl::Status FakeChallengeStore::PutNext(absl::string_view device_id, absl::string_view nonce,
+                                         absl::Duration ttl) {
   absl::MutexLock lock(&mu_);
+  next_[std::string(device_id)] = {std::string(nonce), clock_->Now() + ttl};
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TakenChallenge> FakeChallengeStore::Take(absl::string_view device_id,
+                                                        absl::string_view nonce) {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_->Now();
   auto it = challenges_.find(nonce);
-  if (it == challenges_.end()) return std::optional<std::string>();
-  auto [device_id, expires_at] = it->second;
-  challenges_.erase(it);
-  if (clock_->Now() >= expires_at) return std::optional<std::string>();
-  return std::optional<std::string>(device_id);
+  if (it != challenges_.end()) {
+    auto [issued_to, expires_at] = it->second;
+    challenges_.erase(it);
+    return now < expires_at && issued_to == device_id ? TakenChallenge::kChallenge
+                                                      : TakenChallenge::kNone;
+  }
+  auto next = next_.find(device_id);
+  if (next == next_.end() || next->second.first != nonce) return TakenChallenge::kNone;
+  const absl::Time expires_at = next->second.second;
+  next_.erase(next);
+  return now < expires_at ? TakenChallenge::kNextChallenge : TakenChallenge::kNone;
 }
 
 size_t FakeChallengeStore::size() {
   absl::MutexLock lock(&mu_);
-  return challenges_.size();
+  return challenges_.size() + next_.size();
+}
+
+size_t FakeChallengeStore::next_size() {
+  absl::MutexLock lock(&mu_);
+  return next_.size();
+}
+
+void FakeChallengeStore::Clear() {
+  absl::MutexLock lock(&mu_);
+  challenges_.clear();
+  next_.clear();
 }
 
 absl::Status FakeApiKeyStore::CreateLocked(const ApiKeyRecord& key, const AuditEntry& audit) {

@@ -61,9 +61,17 @@ class FakeChallengeStore : public ChallengeStore {
   explicit FakeChallengeStore(const Clock* clock) : clock_(clock) {}
   absl::Status Put(absl::string_view nonce, absl::string_view device_id,
                    absl::Duration ttl) override;
-  absl::StatusOr<std::optional<std::string>> Take(absl::string_view nonce) override;
-  // Challenges stored and not yet taken (expired ones included).
+  absl::Status PutNext(absl::string_view device_id, absl::string_view nonce,
+                       absl::Duration ttl) override;
+  absl::StatusOr<TakenChallenge> Take(absl::string_view device_id,
+                                      absl::string_view nonce) override;
+  // Challenges stored and not yet taken (expired ones included), of both
+  // kinds.
   size_t size();
+  // Next challenges stored and not yet taken (expired ones included).
+  size_t next_size();
+  // Forgets every challenge (a Redis that lost its data).
+  void Clear();
 
  private:
   const Clock* clock_;
@@ -71,6 +79,8 @@ class FakeChallengeStore : public ChallengeStore {
   // nonce -> (device ID, expiry)
   std::map<std::string, std::pair<std::string, absl::Time>, std::less<>> challenges_
       ABSL_GUARDED_BY(mu_);
+  // device ID -> (nonce, expiry)
+  std::map<std::string, std::pair<std::string, absl::Time>, std::less<>> next_ ABSL_GUARDED_BY(mu_);
 };
 
 // In-memory ApiKeyStore for tests.

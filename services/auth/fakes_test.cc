@@ -10,12 +10,33 @@ TEST(FakeChallengeStoreTest, SingleUseAndExpiresWithClock) {
   FakeChallengeStore store(&clock);
   ASSERT_TRUE(store.Put("n1", "dev-1", absl::Seconds(10)).ok());
   ASSERT_TRUE(store.Put("n2", "dev-2", absl::Seconds(10)).ok());
+  ASSERT_TRUE(store.Put("n3", "dev-3", absl::Seconds(10)).ok());
   EXPECT_EQ(store.Put("n1", "dev-3", absl::Seconds(10)).code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(*store.Take("n1"), std::optional<std::string>("dev-1"));
-  EXPECT_EQ(*store.Take("n1"), std::nullopt);
+  EXPECT_EQ(*store.Take("dev-1", "n1"), TakenChallenge::kChallenge);
+  EXPECT_EQ(*store.Take("dev-1", "n1"), TakenChallenge::kNone);
+  // Presented by another device: refused, and consumed all the same.
+  EXPECT_EQ(*store.Take("dev-1", "n3"), TakenChallenge::kNone);
+  EXPECT_EQ(*store.Take("dev-3", "n3"), TakenChallenge::kNone);
   clock.Advance(absl::Seconds(10));
-  EXPECT_EQ(*store.Take("n2"), std::nullopt);
-  EXPECT_EQ(*store.Take("unknown"), std::nullopt);
+  EXPECT_EQ(*store.Take("dev-2", "n2"), TakenChallenge::kNone);
+  EXPECT_EQ(*store.Take("dev-2", "unknown"), TakenChallenge::kNone);
+  EXPECT_EQ(store.size(), 0u);
+}
+
+TEST(FakeChallengeStoreTest, NextChallengeIsPerDeviceSingleUseAndExpires) {
+  FakeClock clock;
+  FakeChallengeStore store(&clock);
+  ASSERT_TRUE(store.PutNext("dev-1", "a", absl::Seconds(10)).ok());
+  ASSERT_TRUE(store.PutNext("dev-1", "b", absl::Seconds(10)).ok());  // replaces "a"
+  EXPECT_EQ(store.next_size(), 1u);
+  EXPECT_EQ(*store.Take("dev-1", "a"), TakenChallenge::kNone);
+  EXPECT_EQ(*store.Take("dev-2", "b"), TakenChallenge::kNone);
+  EXPECT_EQ(*store.Take("dev-1", "b"), TakenChallenge::kNextChallenge);
+  EXPECT_EQ(*store.Take("dev-1", "b"), TakenChallenge::kNone);
+  ASSERT_TRUE(store.PutNext("dev-1", "c", absl::Seconds(10)).ok());
+  clock.Advance(absl::Seconds(10));
+  EXPECT_EQ(*store.Take("dev-1", "c"), TakenChallenge::kNone);
+  EXPECT_EQ(store.next_size(), 0u);
 }
 
 TEST(FakeDeviceRegistryTest, RegisterGetTransitionAndAudit) {

@@ -70,11 +70,16 @@ grpc::Status GrpcAuthService::GetChallenge(grpc::ServerContext* context,
 
 grpc::Status GrpcAuthService::Login(grpc::ServerContext* context, const v1::LoginRequest* request,
                                     v1::LoginResponse* response) {
-  auto token = service_->Login(
+  auto login = service_->Login(
       {request->device_id(), request->nonce(), request->signature(), PeerSource(context->peer())});
-  if (!token.ok()) return ToGrpcStatusWithRetry(token.status(), context);
-  response->set_access_token(token->token);
-  response->set_expires_at_unix(absl::ToUnixSeconds(token->expires_at));
+  if (!login.ok()) return ToGrpcStatusWithRetry(login.status(), context);
+  response->set_access_token(login->token.token);
+  response->set_expires_at_unix(absl::ToUnixSeconds(login->token.expires_at));
+  if (login->next_challenge.has_value()) {
+    response->mutable_next_challenge()->set_nonce(login->next_challenge->nonce);
+    response->mutable_next_challenge()->set_expires_at_unix(
+        absl::ToUnixSeconds(login->next_challenge->expires_at));
+  }
   return grpc::Status::OK;
 }
 

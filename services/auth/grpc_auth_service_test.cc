@@ -25,7 +25,8 @@ class GrpcAuthServiceTest : public ::testing::Test {
                                      .keys = ring_.get(),
                                      .clock = &clock_,
                                      .rate_limiter = &limiter_,
-                                     .per_device = {3, absl::Minutes(1)}});
+                                     .per_device = {3, absl::Minutes(1)},
+                                     .next_challenge_ttl = absl::Minutes(20)});
     admin_service_ = *AdminService::Create({.registry = &registry_,
                                             .api_keys = &api_keys_,
                                             .audit = &audit_,
@@ -160,6 +161,18 @@ TEST_F(GrpcAuthServiceTest, RegisterChallengeLoginAcrossTheWire) {
             &login);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(login.expires_at_unix(), absl::ToUnixSeconds(clock_.Now() + absl::Minutes(15)));
+  // The answer carries the next challenge: the next token takes one call.
+  ASSERT_TRUE(login.has_next_challenge());
+  const v1::Challenge next = login.next_challenge();
+  EXPECT_EQ(next.nonce().size(), 32u);
+  EXPECT_NE(next.nonce(), challenge.nonce());
+  EXPECT_EQ(next.expires_at_unix(), absl::ToUnixSeconds(clock_.Now() + absl::Minutes(20)));
+  v1::LoginResponse refreshed;
+  s = Login("dev-1", next.nonce(), *device_key_.Sign(LoginMessage("dev-1", next.nonce())),
+            &refreshed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(refreshed.access_token().empty());
+  EXPECT_NE(refreshed.next_challenge().nonce(), next.nonce());
 
   v1::PublicKeySet keys;
   grpc::ClientContext kctx;

@@ -32,6 +32,10 @@ ABSL_FLAG(std::string, signing_key_file, "",
           "imported when PostgreSQL has no signing key yet; created with a new key when "
           "missing. Later keys come from RotateSigningKey");
 ABSL_FLAG(absl::Duration, token_ttl, absl::Minutes(15), "Lifetime of device access tokens");
+ABSL_FLAG(absl::Duration, next_challenge_ttl, absl::InfiniteDuration(),
+          "Lifetime of the next challenge each Login answer carries (single use, bound to the "
+          "device, one Redis key per device); 0: issue none; inf (the default): --token_ttl + "
+          "5m");
 ABSL_FLAG(absl::Duration, operator_token_ttl, absl::Minutes(10),
           "Lifetime of operator tokens (OperatorLogin)");
 ABSL_FLAG(std::string, bootstrap_admin_key_file, "",
@@ -67,6 +71,10 @@ int Run() {
   options.signing_key_file = absl::GetFlag(FLAGS_signing_key_file);
   options.token_ttl = absl::GetFlag(FLAGS_token_ttl);
   options.operator_token_ttl = absl::GetFlag(FLAGS_operator_token_ttl);
+  if (absl::Duration next = absl::GetFlag(FLAGS_next_challenge_ttl);
+      next != absl::InfiniteDuration()) {
+    options.next_challenge_ttl = next;
+  }
   options.bootstrap_admin_key_file = absl::GetFlag(FLAGS_bootstrap_admin_key_file);
   options.signing_key_activation_delay = absl::GetFlag(FLAGS_signing_key_activation_delay);
   options.signing_key_refresh_interval = absl::GetFlag(FLAGS_signing_key_refresh_interval);

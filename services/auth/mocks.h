@@ -34,8 +34,11 @@ class MockChallengeStore : public ChallengeStore {
   MOCK_METHOD(absl::Status, Put,
               (absl::string_view nonce, absl::string_view device_id, absl::Duration ttl),
               (override));
-  MOCK_METHOD(absl::StatusOr<std::optional<std::string>>, Take, (absl::string_view nonce),
+  MOCK_METHOD(absl::Status, PutNext,
+              (absl::string_view device_id, absl::string_view nonce, absl::Duration ttl),
               (override));
+  MOCK_METHOD(absl::StatusOr<TakenChallenge>, Take,
+              (absl::string_view device_id, absl::string_view nonce), (override));
 };
 
 // gMock RateLimiter, for tests that script limiter failures.

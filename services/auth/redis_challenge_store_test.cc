@@ -31,12 +31,12 @@ class RedisChallengeStoreTest : public ::testing::Test {
 TEST_F(RedisChallengeStoreTest, PutThenTakeOnce) {
   std::string nonce("\x00\xff nonce", 8);
   ASSERT_TRUE(store_->Put(nonce, "dev-1", absl::Seconds(60)).ok());
-  auto first = store_->Take(nonce);
+  auto first = store_->Take("dev-1", nonce);
   ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_EQ(*first, std::optional<std::string>("dev-1"));
-  auto second = store_->Take(nonce);
+  EXPECT_EQ(*first, TakenChallenge::kChallenge);
+  auto second = store_->Take("dev-1", nonce);
   ASSERT_TRUE(second.ok());
-  EXPECT_EQ(*second, std::nullopt);
+  EXPECT_EQ(*second, TakenChallenge::kNone);
 }
 
 TEST_F(RedisChallengeStoreTest, KeyIsPrefixedAndExpires) {
@@ -52,12 +52,54 @@ TEST_F(RedisChallengeStoreTest, KeyIsPrefixedAndExpires) {
 TEST_F(RedisChallengeStoreTest, DuplicateNonceIsAlreadyExists) {
   ASSERT_TRUE(store_->Put("n", "dev-1", absl::Seconds(60)).ok());
   EXPECT_EQ(store_->Put("n", "dev-2", absl::Seconds(60)).code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(*store_->Take("n"), std::optional<std::string>("dev-1"));
+  EXPECT_EQ(*store_->Take("dev-2", "n"), TakenChallenge::kNone);
+  EXPECT_EQ(*store_->Take("dev-1", "n"), TakenChallenge::kNone);  // consumed by dev-2's attempt
 }
 
 TEST_F(RedisChallengeStoreTest, BadTtlIsInvalidArgument) {
   EXPECT_EQ(store_->Put("n", "dev-1", absl::ZeroDuration()).code(),
             absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->PutNext("dev-1", "n", absl::ZeroDuration()).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// A device's next challenge: one key per device holding the raw nonce, a
+// newer one replaces it, usable once and only by that device.
+TEST_F(RedisChallengeStoreTest, NextChallengeIsOneKeyPerDeviceAndSingleUse) {
+  std::string a("\x00a\xff", 3), b("\x00b\xff", 3);
+  ASSERT_TRUE(store_->PutNext("dev-1", a, absl::Seconds(60)).ok());
+  ASSERT_TRUE(store_->PutNext("dev-1", b, absl::Seconds(60)).ok());
+  std::string key = store_->NextKeyFor("dev-1");
+  EXPECT_EQ(key, env_->redis_prefix() + "auth:next:dev-1");
+  auto value = redis_->Command({"GET", key});
+  ASSERT_TRUE(value.ok());
+  EXPECT_EQ(value->str, b);
+  auto ttl = redis_->Command({"PTTL", key});
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_GT(ttl->integer, 50000);
+  EXPECT_LE(ttl->integer, 60000);
+
+  EXPECT_EQ(*store_->Take("dev-1", a), TakenChallenge::kNone);  // replaced
+  EXPECT_EQ(*store_->Take("dev-2", b), TakenChallenge::kNone);  // another device
+  EXPECT_EQ(*store_->Take("dev-1", b), TakenChallenge::kNextChallenge);
+  EXPECT_EQ(*store_->Take("dev-1", b), TakenChallenge::kNone);  // replay
+  auto gone = redis_->Command({"EXISTS", key});
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->integer, 0);
+}
+
+TEST_F(RedisChallengeStoreTest, ConcurrentTakesOfANextChallengeHaveOneWinner) {
+  ASSERT_TRUE(store_->PutNext("dev-1", "race", absl::Seconds(60)).ok());
+  std::atomic<int> winners{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto got = store_->Take("dev-1", "race");
+      if (got.ok() && *got == TakenChallenge::kNextChallenge) ++winners;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(winners.load(), 1);
 }
 
 TEST_F(RedisChallengeStoreTest, ConcurrentTakesHaveOneWinner) {
@@ -66,8 +108,8 @@ TEST_F(RedisChallengeStoreTest, ConcurrentTakesHaveOneWinner) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
-      auto got = store_->Take("race");
-      if (got.ok() && got->has_value()) ++winners;
+      auto got = store_->Take("dev-1", "race");
+      if (got.ok() && *got == TakenChallenge::kChallenge) ++winners;
     });
   }
   for (auto& t : threads) t.join();
