@@ -273,10 +273,11 @@ absl::StatusOr<std::string> Client::Download(const v1::Offer& offer, Downloader&
 }
 
 UpdateOutcome Client::HandleOffer(const v1::Offer& offer, int index, int count,
-                                  const std::string& operation_id) {
+                                  const std::string& operation_id, const std::string& dc_id) {
   const v1::Release& r = offer.release();
   UpdateOutcome out;
   out.operation_id = operation_id;
+  out.dc_id = dc_id;
   if (!operation_id.empty()) out.operation_kind = v1::ComponentOperation::UPDATE;
   out.release = r;
   out.release.mutable_artifact()->clear_chunk_sha256();

@@ -218,9 +218,10 @@ class Client {
   // challenge the answer carries.
   absl::Status LoginWith(const std::string& nonce, absl::Time now);
   void Emit(ProgressEvent event) const;
-  // `operation_id`: the UPDATE operation the offer came with, if any.
+  // `operation_id`, `dc_id`: the UPDATE operation the offer came with, if
+  // any, and the Deployed component it names.
   UpdateOutcome HandleOffer(const v1::Offer& offer, int index, int count,
-                            const std::string& operation_id = "");
+                            const std::string& operation_id = "", const std::string& dc_id = "");
   absl::StatusOr<std::string> Download(const v1::Offer& offer, Downloader& downloader);
   // A new report (fresh report_id, set on `out`) of `out` with the Deployed
   // nodes of `state`.

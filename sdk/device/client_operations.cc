@@ -72,7 +72,7 @@ UpdateOutcome Client::HandleOperation(const v1::PendingOperation& op, int index,
         if (!s.ok()) return finish(v1::UNDEFINED_ERROR, std::string(s.message()));
         return Finish(std::move(out), nullptr, index, count, std::move(report));
       }
-      return HandleOffer(op.offer(), index, count, op.operation_id());
+      return HandleOffer(op.offer(), index, count, op.operation_id(), op.dc_id());
     }
     case v1::ComponentOperation::ACTIVATE:
     case v1::ComponentOperation::DEACTIVATE:

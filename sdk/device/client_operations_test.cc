@@ -214,5 +214,17 @@ TEST_F(ClientOperationsTest, UpdateToTheInstalledReleaseSucceedsAtOnce) {
   EXPECT_EQ(catalog_.reports().back().operation_id(), "op_1");
 }
 
+TEST_F(ClientOperationsTest, UpdateThatInstallsNamesItsOperationAndComponent) {
+  auto client = NewClient(installer_.get());  // nothing installed yet
+  v1::PendingOperation op = Pending("op_9", Op::UPDATE, "DC_2");
+  *op.mutable_offer() = offer_;
+  UpdateOutcome out = client->HandleOperation(op, 1, 1);
+  EXPECT_EQ(out.result, v1::SUCCESS) << out.message;
+  EXPECT_EQ(out.operation_id, "op_9");
+  EXPECT_EQ(out.operation_kind, Op::UPDATE);
+  EXPECT_EQ(out.dc_id, "DC_2");
+  EXPECT_EQ(catalog_.reports().back().operation_id(), "op_9");
+}
+
 }  // namespace
 }  // namespace updraft::device

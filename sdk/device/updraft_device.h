@@ -102,9 +102,8 @@ typedef struct updraft_result {
   int reported; /* 1 once the catalog acknowledged the report */
   /* Added in version 2 of this struct. For an outcome of a per-component
    * operation the server queued: its ID (as in the server's report), its
-   * kind, and the Deployed component ID it acts on ("" for an UPDATE when
-   * the SDK has no DC ID for it). For an ordinary release install and for
-   * nothing_new: "", UPDRAFT_OPERATION_NONE and "". */
+   * kind, and the Deployed component ID it acts on. For an ordinary release
+   * install and for nothing_new: "", UPDRAFT_OPERATION_NONE and "". */
   const char* operation_id;
   updraft_operation_kind_t operation_kind;
   const char* operation_dc_id;
