@@ -1,6 +1,7 @@
 #include "common/pg_pool.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace updraft {
 namespace {
@@ -159,6 +160,10 @@ void AppendPgArrayElement(absl::string_view item, std::string* literal) {
     literal->push_back(c);
   }
   literal->push_back('"');
+}
+
+std::string PgBigintArray(const std::vector<int64_t>& items) {
+  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
 }
 
 }  // namespace updraft

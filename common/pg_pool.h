@@ -1,6 +1,7 @@
 #ifndef UPDRAFT_COMMON_PG_POOL_H_
 #define UPDRAFT_COMMON_PG_POOL_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <pqxx/pqxx>
@@ -86,6 +87,10 @@ std::string PgTextArray(const Strings& items) {
   literal.push_back('}');
   return literal;
 }
+
+// A PostgreSQL bigint[] literal of `items` (for a `$n::bigint[]` parameter),
+// e.g. {1,-2}.
+std::string PgBigintArray(const std::vector<int64_t>& items);
 
 }  // namespace updraft
 

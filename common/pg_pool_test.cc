@@ -130,6 +130,11 @@ TEST(PgTextArrayTest, QuotesEveryElementAndEscapes) {
             "{\"a\",\"b \\\"c\\\" \\\\ d\",\"\"}");
 }
 
+TEST(PgBigintArrayTest, JoinsNumbers) {
+  EXPECT_EQ(PgBigintArray({}), "{}");
+  EXPECT_EQ(PgBigintArray({1, -2, 9007199254740993}), "{1,-2,9007199254740993}");
+}
+
 TEST(PgPoolRestartTest, EveryConnectionDroppedTheNextCallStillSucceeds) {
   auto env = TestEnv::Create();
   ASSERT_TRUE(env.ok()) << env.status();

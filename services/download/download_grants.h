@@ -1,8 +1,6 @@
 #ifndef UPDRAFT_SERVICES_DOWNLOAD_DOWNLOAD_GRANTS_H_
 #define UPDRAFT_SERVICES_DOWNLOAD_DOWNLOAD_GRANTS_H_
 
-#include <string>
-
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -20,12 +18,6 @@ class DownloadGrants {
   virtual absl::StatusOr<bool> IsGranted(absl::string_view device_id,
                                          absl::string_view sha256_hex) = 0;
 };
-
-// The Redis key of a grant: "<prefix>download-grant:<device_id>:<sha256>".
-// The catalog writes the same key (services/catalog/download_grant_writer.h);
-// tests/download_test.cc checks that both agree end to end.
-std::string DownloadGrantKey(absl::string_view prefix, absl::string_view device_id,
-                             absl::string_view sha256_hex);
 
 }  // namespace updraft::download
 

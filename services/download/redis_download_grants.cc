@@ -1,13 +1,9 @@
 #include "services/download/redis_download_grants.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/download_grant_key.h"
 
 namespace updraft::download {
-
-std::string DownloadGrantKey(absl::string_view prefix, absl::string_view device_id,
-                             absl::string_view sha256_hex) {
-  return absl::StrCat(prefix, "download-grant:", device_id, ":", sha256_hex);
-}
 
 absl::StatusOr<std::unique_ptr<RedisDownloadGrants>> RedisDownloadGrants::Create(Options options) {
   if (options.redis == nullptr) return absl::InvalidArgumentError("Options.redis must be set");

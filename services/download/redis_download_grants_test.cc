@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/download_grant_key.h"
 #include "common/redis_client.h"
 #include "common/test_env.h"
 #include "gtest/gtest.h"

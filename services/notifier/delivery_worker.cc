@@ -32,8 +32,8 @@ absl::Status DeliveryWorker::SendOver(v1::Channel c, const OutboxEntry& e) {
 
 absl::StatusOr<DeliveryWorker::PassResult> DeliveryWorker::RunOnce(const Pass& pass) {
   const absl::Time now = options_.clock->Now();
-  auto claimed = options_.store->ClaimDue(now, pass.limit > 0 ? pass.limit : options_.batch,
-                                          options_.lease, pass.notification_id);
+  auto claimed =
+      options_.store->ClaimDue(now, options_.batch, options_.lease, pass.notification_id);
   if (!claimed.ok()) return claimed.status();
   PassResult result;
   result.claimed = claimed->size();

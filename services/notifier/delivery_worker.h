@@ -46,7 +46,6 @@ class DeliveryWorker {
   struct Pass {
     std::string notification_id;  // only this one ("" = all due)
     bool ip_push_only = false;    // leave other channels to the next pass
-    int limit = 0;                // rows claimed; 0: Options.batch
   };
   struct PassResult {
     int64_t claimed = 0;

@@ -23,11 +23,6 @@ std::string JoinChannels(const std::vector<v1::Channel>& channels) {
   return absl::StrJoin(names, ",");
 }
 
-// A PostgreSQL bigint[] literal (for a `$n::bigint[]` parameter).
-std::string BigintArray(const std::vector<int64_t>& items) {
-  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
-}
-
 // What an UpsertDevices call sets for one device; empty or zero: keep what
 // is stored (the default for a new device).
 struct DeviceUpdate {
@@ -137,7 +132,7 @@ absl::Status PgOutboxStore::UpsertDevices(const std::vector<DevicePrefs>& device
   return pool_->Transact([&](pqxx::work& txn) {
     for (const auto& [fields, b] : batches) {
       txn.exec_params(UpsertDevicesSql(fields), PgTextArray(b.ids), PgTextArray(b.msisdns),
-                      PgTextArray(b.channels), BigintArray(b.ack_timeouts_ms));
+                      PgTextArray(b.channels), PgBigintArray(b.ack_timeouts_ms));
     }
     return absl::OkStatus();
   });
@@ -224,7 +219,7 @@ absl::Status PgOutboxStore::FinishFastPath(
           "attempts = 0, next_attempt_ms = u.na, sent_ms = $3, last_error = '' "
           "FROM unnest($1::text[], $2::bigint[]) AS u(device_id, na) "
           "WHERE o.device_id = u.device_id AND o.notification_id = $4 AND o.state = 'queued'",
-          ids, BigintArray(next), Ms(now), notification_id);
+          ids, PgBigintArray(next), Ms(now), notification_id);
       txn.exec_params(
           "INSERT INTO notifier_receipts (device_id, notification_id, channel, event, at_ms, "
           "detail) SELECT unnest($1::text[]), $2, 'ip_push', 'sent', $3, ''",
@@ -325,8 +320,8 @@ void ApplyPlainSends(pqxx::work& txn, const std::string& notification_id,
       "     AS u(device_id, ci, at, na, se) "
       "WHERE o.device_id = u.device_id AND o.notification_id = $6 "
       "AND o.state <> 'acknowledged'",
-      ids, BigintArray(indexes), BigintArray(attempts), BigintArray(next), BigintArray(sent),
-      notification_id);
+      ids, PgBigintArray(indexes), PgBigintArray(attempts), PgBigintArray(next),
+      PgBigintArray(sent), notification_id);
   txn.exec_params(
       "INSERT INTO notifier_receipts (device_id, notification_id, channel, event, at_ms, detail) "
       "SELECT unnest($1::text[]), $2, 'ip_push', 'sent', $3, ''",

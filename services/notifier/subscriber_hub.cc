@@ -36,20 +36,14 @@ Subscription::Subscription(std::string device_id, size_t capacity, bool close_wh
 
 Subscription::~Subscription() = default;
 
-std::optional<PreparedPtr> Subscription::NextPrepared(absl::Duration timeout) {
+std::optional<v1::Notification> Subscription::Next(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return closed_ || !queue_.empty(); };
   mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
   if (closed_ || queue_.empty()) return std::nullopt;
   PreparedPtr n = std::move(queue_.front());
   queue_.pop_front();
-  return n;
-}
-
-std::optional<v1::Notification> Subscription::Next(absl::Duration timeout) {
-  auto n = NextPrepared(timeout);
-  if (!n) return std::nullopt;
-  return (*n)->notification();
+  return n->notification();
 }
 
 bool Subscription::closed() const {
@@ -204,35 +198,10 @@ void Subscription::Pump() {
 }
 
 SubscriberHub::SubscriberHub(Options options) : options_(options) {
-  for (int i = 0; i < options_.fanout_threads; ++i) {
-    workers_.emplace_back([this] { FanoutLoop(); });
-  }
+  if (options_.fanout_threads > 0) fanout_ = std::make_unique<WorkQueue>(options_.fanout_threads);
 }
 
-SubscriberHub::~SubscriberHub() {
-  {
-    absl::MutexLock lock(&jobs_mu_);
-    stopping_ = true;
-  }
-  for (std::thread& t : workers_) t.join();
-}
-
-void SubscriberHub::FanoutLoop() {
-  while (true) {
-    std::function<void()> job;
-    {
-      absl::MutexLock lock(&jobs_mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(jobs_mu_) {
-        return stopping_ || !jobs_.empty();
-      };
-      jobs_mu_.Await(absl::Condition(&ready));
-      if (jobs_.empty()) return;  // stopping
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
-    job();
-  }
-}
+SubscriberHub::~SubscriberHub() = default;
 
 std::shared_ptr<Subscription> SubscriberHub::Subscribe(const std::string& device_id) {
   auto sub =
@@ -256,8 +225,8 @@ void SubscriberHub::Unsubscribe(const std::shared_ptr<Subscription>& sub) {
 
 int64_t SubscriberHub::ForShares(const std::vector<std::shared_ptr<Subscription>>& targets,
                                  const std::function<bool(Subscription&)>& fn) {
-  const size_t shares =
-      std::min<size_t>(workers_.size() + 1, std::max<size_t>(1, targets.size() / kMinShare));
+  const size_t shares = std::min<size_t>(std::max(options_.fanout_threads, 0) + 1,
+                                         std::max<size_t>(1, targets.size() / kMinShare));
   if (shares <= 1) {
     int64_t taken = 0;
     for (const auto& sub : targets) taken += fn(*sub) ? 1 : 0;
@@ -270,14 +239,11 @@ int64_t SubscriberHub::ForShares(const std::vector<std::shared_ptr<Subscription>
     for (size_t i = share * per; i < end; ++i) taken[share] += fn(*targets[i]) ? 1 : 0;
   };
   absl::BlockingCounter done(static_cast<int>(shares - 1));
-  {
-    absl::MutexLock lock(&jobs_mu_);
-    for (size_t s = 1; s < shares; ++s) {
-      jobs_.push_back([&run, &done, s] {
-        run(s);
-        done.DecrementCount();
-      });
-    }
+  for (size_t s = 1; s < shares; ++s) {
+    fanout_->Submit([&run, &done, s] {
+      run(s);
+      done.DecrementCount();
+    });
   }
   run(0);
   done.Wait();

@@ -9,13 +9,13 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/notifier/work_queue.h"
 #include "updraft/v1/notifier.pb.h"
 
 namespace updraft::notifier {
@@ -69,7 +69,6 @@ class Subscription {
   // The next notification, or nullopt when `timeout` passes or the
   // subscription was closed (closed() tells which). Pull mode only.
   std::optional<v1::Notification> Next(absl::Duration timeout);
-  std::optional<PreparedPtr> NextPrepared(absl::Duration timeout);
   bool closed() const;
   // Queues `n` (and in push mode starts its write). Returns false when
   // closed, or when this offer overflowed a close_when_full queue.
@@ -158,17 +157,14 @@ class SubscriberHub {
   int64_t ForShares(const std::vector<std::shared_ptr<Subscription>>& targets,
                     const std::function<bool(Subscription&)>& fn);
   int64_t OfferAll(const std::vector<std::shared_ptr<Subscription>>& targets, const PreparedPtr& n);
-  void FanoutLoop();
 
   const Options options_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Subscription>> subs_ ABSL_GUARDED_BY(mu_);
 
-  // Fan-out workers: each job is one share of one SendToMany.
-  absl::Mutex jobs_mu_;
-  std::deque<std::function<void()>> jobs_ ABSL_GUARDED_BY(jobs_mu_);
-  bool stopping_ ABSL_GUARDED_BY(jobs_mu_) = false;
-  std::vector<std::thread> workers_;
+  // Fan-out workers (none when fanout_threads is 0): each job is one share
+  // of one SendToMany.
+  std::unique_ptr<WorkQueue> fanout_;
 };
 
 }  // namespace updraft::notifier
