@@ -31,21 +31,19 @@ absl::Status CampaignTargets::Resolve(CampaignTxn& txn, absl::Time now) {
   const v1::TargetSet& t = c.spec().targets();
   std::vector<std::string> ids(t.device_ids().begin(), t.device_ids().end());
   for (const std::string& group : t.groups()) {
-    std::string after;
-    while (true) {
-      UPDRAFT_ASSIGN_OR_RETURN(std::vector<std::string> page,
-                               options_.groups->ListMembers(group, after, kResolvePage));
-      ids.insert(ids.end(), page.begin(), page.end());
-      if (static_cast<int>(page.size()) < kResolvePage) break;
-      after = page.back();
-    }
+    UPDRAFT_ASSIGN_OR_RETURN(std::vector<std::string> members,
+                             ListAllMembers(*options_.groups, group));
+    ids.insert(ids.end(), std::make_move_iterator(members.begin()),
+               std::make_move_iterator(members.end()));
   }
   const v1::AttributeFilter& f = t.filter();
   if (f.models_size() > 0 || f.carriers_size() > 0 || !f.min_os_version().empty() ||
       !f.max_os_version().empty()) {
-    std::optional<SemVer> min, max;
-    if (!f.min_os_version().empty()) min = *ParseOsVersion(f.min_os_version());
-    if (!f.max_os_version().empty()) max = *ParseOsVersion(f.max_os_version());
+    // Models and carriers are matched by MatchAttributes; the OS range here.
+    CompatibilityRules os_range;
+    if (!f.min_os_version().empty()) os_range.min_os = *ParseOsVersion(f.min_os_version());
+    if (!f.max_os_version().empty()) os_range.max_os = *ParseOsVersion(f.max_os_version());
+    const bool has_os_range = os_range.min_os.has_value() || os_range.max_os.has_value();
     std::vector<std::string> models(f.models().begin(), f.models().end());
     std::vector<std::string> carriers(f.carriers().begin(), f.carriers().end());
     std::string after;
@@ -54,11 +52,10 @@ absl::Status CampaignTargets::Resolve(CampaignTxn& txn, absl::Time now) {
           std::vector<DeviceAttributeRow> page,
           options_.store->MatchAttributes(models, carriers, after, kResolvePage));
       for (const DeviceAttributeRow& row : page) {
-        if (min.has_value() || max.has_value()) {
-          auto v = ParseOsVersion(row.os_version);
-          if (!v.ok() || (min.has_value() && *v < *min) || (max.has_value() && *v > *max)) {
-            continue;
-          }
+        if (has_os_range) {
+          std::optional<SemVer> os;
+          if (auto v = ParseOsVersion(row.os_version); v.ok()) os = *std::move(v);
+          if (!os_range.Matches({}, os)) continue;
         }
         ids.push_back(row.device_id);
       }

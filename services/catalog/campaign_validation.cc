@@ -1,65 +1,36 @@
 #include "services/catalog/campaign_validation.h"
 
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/semver.h"
 #include "common/status_util.h"
-#include "services/catalog/update_decider.h"
 #include "services/catalog/validation.h"
 
 namespace updraft::catalog {
 namespace {
 
-constexpr size_t kMaxAttributeLength = 128;
 constexpr int kMaxFilterValues = 256;
 constexpr int kMinutesPerDay = 24 * 60;
 
-absl::Status ValidateNames(absl::string_view field,
-                           const google::protobuf::RepeatedPtrField<std::string>& names,
-                           int max_count, size_t max_length) {
-  if (names.size() > max_count) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " has ", names.size(), " entries; at most ", max_count));
-  }
-  absl::flat_hash_set<absl::string_view> seen;
-  for (int i = 0; i < names.size(); ++i) {
-    UPDRAFT_RETURN_IF_ERROR(
-        ValidateText(absl::StrCat(field, "[", i, "]"), names[i], max_length, true));
-    if (!seen.insert(names[i]).second) {
-      return absl::InvalidArgumentError(absl::StrCat(field, " lists \"", names[i], "\" twice"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateOsBound(absl::string_view field, const std::string& text) {
-  if (text.empty()) return absl::OkStatus();
-  UPDRAFT_RETURN_IF_ERROR(ValidateText(field, text, kMaxVersionLength, true));
-  if (!ParseOsVersion(text).ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " \"", text, "\" is not an OS version (e.g. 13, 13.1 or 13.1.2)"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidateTargets(const v1::TargetSet& t) {
-  UPDRAFT_RETURN_IF_ERROR(ValidateNames("spec.targets.device_ids", t.device_ids(),
-                                        kMaxCampaignDeviceIds, kMaxDeviceIdLength));
+  UPDRAFT_RETURN_IF_ERROR(ValidateDistinctTexts("spec.targets.device_ids", t.device_ids(),
+                                                kMaxCampaignDeviceIds, kMaxDeviceIdLength));
   UPDRAFT_RETURN_IF_ERROR(
-      ValidateNames("spec.targets.groups", t.groups(), kMaxCampaignGroups, kMaxNameLength));
+      ValidateDistinctTexts("spec.targets.groups", t.groups(), kMaxCampaignGroups, kMaxNameLength));
   const v1::AttributeFilter& f = t.filter();
-  UPDRAFT_RETURN_IF_ERROR(ValidateNames("spec.targets.filter.models", f.models(), kMaxFilterValues,
-                                        kMaxAttributeLength));
-  UPDRAFT_RETURN_IF_ERROR(ValidateNames("spec.targets.filter.carriers", f.carriers(),
-                                        kMaxFilterValues, kMaxAttributeLength));
+  UPDRAFT_RETURN_IF_ERROR(ValidateDistinctTexts("spec.targets.filter.models", f.models(),
+                                                kMaxFilterValues, kMaxAttributeLength));
+  UPDRAFT_RETURN_IF_ERROR(ValidateDistinctTexts("spec.targets.filter.carriers", f.carriers(),
+                                                kMaxFilterValues, kMaxAttributeLength));
+  std::optional<SemVer> min, max;
   UPDRAFT_RETURN_IF_ERROR(
-      ValidateOsBound("spec.targets.filter.min_os_version", f.min_os_version()));
+      ParseOsBound("spec.targets.filter.min_os_version", f.min_os_version(), &min));
   UPDRAFT_RETURN_IF_ERROR(
-      ValidateOsBound("spec.targets.filter.max_os_version", f.max_os_version()));
-  if (!f.min_os_version().empty() && !f.max_os_version().empty() &&
-      *ParseOsVersion(f.min_os_version()) > *ParseOsVersion(f.max_os_version())) {
+      ParseOsBound("spec.targets.filter.max_os_version", f.max_os_version(), &max));
+  if (min.has_value() && max.has_value() && *min > *max) {
     return absl::InvalidArgumentError(
         "spec.targets.filter.min_os_version is above spec.targets.filter.max_os_version");
   }

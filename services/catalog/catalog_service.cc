@@ -22,7 +22,6 @@ constexpr size_t kMaxDescriptionLength = 4096;
 constexpr size_t kMaxSettings = 64;
 constexpr size_t kMaxReportIdLength = 128;
 constexpr size_t kMaxReportMessageLength = 2048;
-constexpr size_t kMaxAttributeLength = 128;
 
 std::string NewId(absl::string_view prefix) {
   return absl::StrCat(prefix, absl::BytesToHexString(RandomBytes(8)));
@@ -76,41 +75,11 @@ absl::Status ValidateDeviceId(absl::string_view device_id) {
 
 constexpr size_t kMaxCompatibilityEntries = 256;
 
-absl::Status ValidateList(absl::string_view field,
-                          const google::protobuf::RepeatedPtrField<std::string>& items) {
-  if (static_cast<size_t>(items.size()) > kMaxCompatibilityEntries) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " has ", items.size(), " entries; at most ", kMaxCompatibilityEntries));
-  }
-  for (int i = 0; i < items.size(); ++i) {
-    UPDRAFT_RETURN_IF_ERROR(
-        ValidateText(absl::StrCat(field, "[", i, "]"), items[i], kMaxAttributeLength, true));
-    for (int j = 0; j < i; ++j) {
-      if (items[j] == items[i]) {
-        return absl::InvalidArgumentError(absl::StrCat(field, " lists \"", items[i], "\" twice"));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
-// An optional OS version bound; empty leaves `out` unset.
-absl::Status ParseOsBound(absl::string_view field, const std::string& text,
-                          std::optional<SemVer>* out) {
-  if (text.empty()) return absl::OkStatus();
-  UPDRAFT_RETURN_IF_ERROR(ValidateText(field, text, kMaxVersionLength, true));
-  auto v = ParseOsVersion(text);
-  if (!v.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " \"", text, "\" is not an OS version (e.g. 13, 13.1 or 13.1.2)"));
-  }
-  *out = *std::move(v);
-  return absl::OkStatus();
-}
-
 absl::Status ValidateCompatibility(const v1::Compatibility& c) {
-  UPDRAFT_RETURN_IF_ERROR(ValidateList("compatibility.models", c.models()));
-  UPDRAFT_RETURN_IF_ERROR(ValidateList("compatibility.carriers", c.carriers()));
+  UPDRAFT_RETURN_IF_ERROR(ValidateDistinctTexts("compatibility.models", c.models(),
+                                                kMaxCompatibilityEntries, kMaxAttributeLength));
+  UPDRAFT_RETURN_IF_ERROR(ValidateDistinctTexts("compatibility.carriers", c.carriers(),
+                                                kMaxCompatibilityEntries, kMaxAttributeLength));
   std::optional<SemVer> min, max;
   UPDRAFT_RETURN_IF_ERROR(ParseOsBound("compatibility.min_os_version", c.min_os_version(), &min));
   UPDRAFT_RETURN_IF_ERROR(ParseOsBound("compatibility.max_os_version", c.max_os_version(), &max));

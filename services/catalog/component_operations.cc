@@ -12,7 +12,6 @@
 namespace updraft::catalog {
 namespace {
 
-constexpr int kGroupPage = 1000;
 constexpr int kDefaultListLimit = 100;
 constexpr int kMaxListLimit = 1000;
 
@@ -92,19 +91,12 @@ absl::StatusOr<std::unique_ptr<ComponentOperations>> ComponentOperations::Create
 absl::StatusOr<std::vector<std::string>> ComponentOperations::Targets(
     const v1::QueueOperationRequest& request) {
   if (!request.device_id().empty()) return std::vector<std::string>{request.device_id()};
-  std::vector<std::string> members;
-  std::string after;
-  for (;;) {
-    UPDRAFT_ASSIGN_OR_RETURN(std::vector<std::string> page,
-                             options_.groups->ListMembers(request.group(), after, kGroupPage));
-    members.insert(members.end(), page.begin(), page.end());
-    if (members.size() > static_cast<size_t>(kMaxGroupTargets)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("group ", request.group(), " has more than ", kMaxGroupTargets,
-                       " members; queue the operation for smaller groups"));
-    }
-    if (page.size() < static_cast<size_t>(kGroupPage)) break;
-    after = page.back();
+  UPDRAFT_ASSIGN_OR_RETURN(std::vector<std::string> members,
+                           ListAllMembers(*options_.groups, request.group(), kMaxGroupTargets));
+  if (members.size() > static_cast<size_t>(kMaxGroupTargets)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("group ", request.group(), " has more than ", kMaxGroupTargets,
+                     " members; queue the operation for smaller groups"));
   }
   if (members.empty()) {
     return absl::FailedPreconditionError(

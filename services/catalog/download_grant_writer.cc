@@ -1,6 +1,7 @@
 #include "services/catalog/download_grant_writer.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/download_grant_key.h"
 
 namespace updraft::catalog {
 
@@ -18,8 +19,7 @@ absl::Status RedisDownloadGrantWriter::Grant(const std::string& device_id,
   const std::string ttl_ms = absl::StrCat(absl::ToInt64Milliseconds(options_.ttl));
   for (const std::string& sha : sha256s) {
     absl::StatusOr<RedisReply> reply = options_.redis->Command(
-        {"SET", absl::StrCat(options_.key_prefix, "download-grant:", device_id, ":", sha), "1",
-         "PX", ttl_ms});
+        {"SET", DownloadGrantKey(options_.key_prefix, device_id, sha), "1", "PX", ttl_ms});
     if (!reply.ok()) {
       return absl::UnavailableError(
           absl::StrCat("cannot record download grants: ", reply.status().message()));

@@ -24,9 +24,8 @@ class DownloadGrantWriter {
                              const std::vector<std::string>& sha256s) = 0;
 };
 
-// Grants as Redis keys "<prefix>download-grant:<device_id>:<sha256>" with a
-// TTL, read by the download service (services/download/download_grants.h
-// documents the same key). Each CheckForUpdates that offers an artifact
+// Grants as Redis keys DownloadGrantKey (common/download_grant_key.h) with a
+// TTL, read by the download service. Each CheckForUpdates that offers an artifact
 // renews its grant, so a download resumed after a reboot (which checks for
 // updates first) keeps its access; memory is one small key per device and
 // offered artifact for `ttl`.

@@ -1,6 +1,8 @@
 #ifndef UPDRAFT_SERVICES_CATALOG_GROUP_STORE_H_
 #define UPDRAFT_SERVICES_CATALOG_GROUP_STORE_H_
 
+#include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,13 @@ class GroupStore {
   // The groups a device belongs to, ordered by name.
   virtual absl::StatusOr<std::vector<std::string>> GroupsOf(const std::string& device_id) = 0;
 };
+
+// Every member of `group`, read page by page through ListMembers in device
+// ID order; stops reading once more than `stop_after` are collected, so a
+// caller with a limit reads at most one page past it.
+absl::StatusOr<std::vector<std::string>> ListAllMembers(
+    GroupStore& groups, const std::string& group,
+    size_t stop_after = std::numeric_limits<size_t>::max());
 
 }  // namespace updraft::catalog
 

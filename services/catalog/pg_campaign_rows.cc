@@ -13,10 +13,6 @@ std::string PgTimestampParam(int n) {
   return absl::StrFormat("to_timestamp(($%d)::bigint / 1e6)", n);
 }
 
-std::string PgBigintArray(const std::vector<int64_t>& items) {
-  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
-}
-
 absl::StatusOr<v1::Campaign> CampaignFromRow(const pqxx::row& row) {
   v1::Campaign c;
   c.set_campaign_id(row[0].as<std::string>());

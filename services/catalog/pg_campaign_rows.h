@@ -35,9 +35,6 @@ int64_t PgMicros(absl::Time t);
 // SQL turning bigint parameter $n (PgMicros) into a timestamp.
 std::string PgTimestampParam(int n);
 
-// A PostgreSQL bigint[] literal of `items` (for a `$n::bigint[]` parameter).
-std::string PgBigintArray(const std::vector<int64_t>& items);
-
 // A campaign from a kSelectCampaignSql row, without progress counters.
 // INTERNAL naming the campaign when its stored spec does not parse.
 absl::StatusOr<v1::Campaign> CampaignFromRow(const pqxx::row& row);

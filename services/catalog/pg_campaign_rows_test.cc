@@ -3,6 +3,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "common/pg_pool.h"
 #include "gtest/gtest.h"
 #include "services/catalog/pg_campaign_fixture.h"
 

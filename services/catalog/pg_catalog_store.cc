@@ -114,6 +114,9 @@ absl::StatusOr<v1::Package> PgCatalogStore::GetPackage(const std::string& packag
 
 absl::Status PgCatalogStore::CreateRelease(const v1::Release& release, absl::Time now) {
   const bool published = release.state() == v1::PUBLISHED;
+  // Stored as a Release holding only group_settings (empty: no overrides).
+  v1::Release group_settings;
+  *group_settings.mutable_group_settings() = release.group_settings();
   return pool_->Transact([&](pqxx::work& txn) -> absl::Status {
     if (txn.exec_params("SELECT 1 FROM packages WHERE package_id = $1 FOR SHARE",
                         release.package_id())
@@ -122,17 +125,18 @@ absl::Status PgCatalogStore::CreateRelease(const v1::Release& release, absl::Tim
     }
     pqxx::result r = txn.exec_params(
         "INSERT INTO releases (release_id, package_id, version, state, artifact_sha256,"
-        " manifest, dcinfo, settings, created_at, published_at, compatibility)"
+        " manifest, dcinfo, settings, created_at, published_at, compatibility, group_settings)"
         " VALUES ($1, $2, $3, $4, $5, decode($6, 'hex'), decode($7, 'hex'), $8::jsonb,"
         " to_timestamp($9::bigint / 1e6), CASE WHEN $10 THEN to_timestamp($9::bigint / 1e6) END,"
-        " decode($11, 'hex'))"
+        " decode($11, 'hex'), decode($12, 'hex'))"
         " ON CONFLICT (package_id, version) DO NOTHING RETURNING 1",
         release.release_id(), release.package_id(), release.version(),
         published ? "PUBLISHED" : "DRAFT", release.artifact().sha256(),
         absl::BytesToHexString(release.artifact().SerializeAsString()),
         absl::BytesToHexString(release.dcinfo().SerializeAsString()),
         SettingsJson(release.settings()), Micros(now), published,
-        absl::BytesToHexString(release.compatibility().SerializeAsString()));
+        absl::BytesToHexString(release.compatibility().SerializeAsString()),
+        absl::BytesToHexString(group_settings.SerializeAsString()));
     if (r.empty()) {
       return absl::AlreadyExistsError(absl::StrCat("release ", release.version(), " of package ",
                                                    release.package_id(), " already exists"));
@@ -143,13 +147,6 @@ absl::Status PgCatalogStore::CreateRelease(const v1::Release& release, absl::Tim
           " VALUES ($1, $2, $3, $4, $5, $6::text[])",
           release.release_id(), dc.dc_id(), dc.author(), dc.name(), dc.version(),
           PgTextArray(dc.files()));
-    }
-    if (release.group_settings_size() > 0) {
-      v1::Release groups;
-      *groups.mutable_group_settings() = release.group_settings();
-      txn.exec_params(
-          "UPDATE releases SET group_settings = decode($2, 'hex') WHERE release_id = $1",
-          release.release_id(), absl::BytesToHexString(groups.SerializeAsString()));
     }
     if (published) Announce(txn, release.release_id());
     return absl::OkStatus();
@@ -171,14 +168,12 @@ absl::StatusOr<v1::Release> PgCatalogStore::PublishRelease(
     }
     txn.exec_params(
         "UPDATE releases SET state = 'PUBLISHED',"
-        " published_at = coalesce(published_at, to_timestamp($2::bigint / 1e6))"
+        " published_at = coalesce(published_at, to_timestamp($2::bigint / 1e6)),"
+        " signed_metadata = CASE WHEN $3 THEN decode($4, 'hex') ELSE signed_metadata END"
         " WHERE release_id = $1",
-        release_id, Micros(now));
-    if (signed_metadata != nullptr) {
-      txn.exec_params(
-          "UPDATE releases SET signed_metadata = decode($2, 'hex') WHERE release_id = $1",
-          release_id, absl::BytesToHexString(signed_metadata->SerializeAsString()));
-    }
+        release_id, Micros(now), signed_metadata != nullptr,
+        signed_metadata == nullptr ? std::string()
+                                   : absl::BytesToHexString(signed_metadata->SerializeAsString()));
     Announce(txn, release_id);
     UPDRAFT_ASSIGN_OR_RETURN(release, LoadRelease(txn, release_id));
     return absl::OkStatus();
@@ -348,7 +343,7 @@ absl::StatusOr<v1::DeviceState> PgCatalogStore::GetDeviceState(const std::string
     pqxx::result history = txn.exec_params(
         "SELECT report_id, release_id, result_code, message, epoch, operation_id FROM ("
         " SELECT report_id, release_id, result_code, message, seq, operation_id,"
-        " applied_settings, floor(extract(epoch FROM reported_at))::bigint AS epoch"
+        " floor(extract(epoch FROM reported_at))::bigint AS epoch"
         " FROM device_reports WHERE device_id = $1"
         " ORDER BY seq DESC LIMIT $2) latest"
         " ORDER BY seq",
@@ -365,13 +360,13 @@ absl::StatusOr<v1::DeviceState> PgCatalogStore::GetDeviceState(const std::string
     std::map<std::string, v1::ResultRecord*> by_report;
     for (v1::ResultRecord& h : *state.mutable_history()) by_report[h.report_id()] = &h;
     pqxx::result applied = txn.exec_params(
-        "SELECT d.report_id, s.key, s.value"
-        " FROM device_reports d, jsonb_each_text(d.applied_settings) s"
-        " WHERE d.device_id = $1 AND d.applied_settings <> '{}'::jsonb",
-        device_id);
+        "SELECT latest.report_id, s.key, s.value FROM ("
+        " SELECT report_id, applied_settings FROM device_reports WHERE device_id = $1"
+        " ORDER BY seq DESC LIMIT $2) latest, jsonb_each_text(latest.applied_settings) s",
+        device_id, max_history);
     for (const auto& row : applied) {
       auto it = by_report.find(row[0].as<std::string>());
-      if (it == by_report.end()) continue;
+      if (it == by_report.end()) continue;  // reported since the history was read
       (*it->second->mutable_applied_settings())[row[1].as<std::string>()] =
           row[2].as<std::string>();
     }

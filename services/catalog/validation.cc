@@ -4,10 +4,12 @@
 #include <set>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_util.h"
+#include "services/catalog/update_decider.h"
 
 namespace updraft::catalog {
 namespace {
@@ -107,6 +109,37 @@ absl::Status ValidateIdentifier(absl::string_view field, absl::string_view value
           absl::StrCat(field, " may contain only letters, digits, '.', '_' and '-'"));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDistinctTexts(absl::string_view field,
+                                   const google::protobuf::RepeatedPtrField<std::string>& items,
+                                   size_t max_count, size_t max_length) {
+  if (static_cast<size_t>(items.size()) > max_count) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " has ", items.size(), " entries; at most ", max_count));
+  }
+  absl::flat_hash_set<absl::string_view> seen;
+  for (int i = 0; i < items.size(); ++i) {
+    UPDRAFT_RETURN_IF_ERROR(
+        ValidateText(absl::StrCat(field, "[", i, "]"), items[i], max_length, true));
+    if (!seen.insert(items[i]).second) {
+      return absl::InvalidArgumentError(absl::StrCat(field, " lists \"", items[i], "\" twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseOsBound(absl::string_view field, const std::string& text,
+                          std::optional<SemVer>* out) {
+  if (text.empty()) return absl::OkStatus();
+  UPDRAFT_RETURN_IF_ERROR(ValidateText(field, text, kMaxVersionLength, true));
+  auto v = ParseOsVersion(text);
+  if (!v.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " \"", text, "\" is not an OS version (e.g. 13, 13.1 or 13.1.2)"));
+  }
+  *out = *std::move(v);
   return absl::OkStatus();
 }
 

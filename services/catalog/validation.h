@@ -1,10 +1,12 @@
 #ifndef UPDRAFT_SERVICES_CATALOG_VALIDATION_H_
 #define UPDRAFT_SERVICES_CATALOG_VALIDATION_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/semver.h"
 #include "google/protobuf/repeated_field.h"
 #include "updraft/v1/catalog.pb.h"
 #include "updraft/v1/common.pb.h"
@@ -16,6 +18,8 @@ inline constexpr size_t kMaxIdLength = 64;
 inline constexpr size_t kMaxAuthorLength = 128;
 inline constexpr size_t kMaxNameLength = 128;
 inline constexpr size_t kMaxVersionLength = 64;
+// A device attribute (model, OS version, carrier) or a value matched to one.
+inline constexpr size_t kMaxAttributeLength = 128;
 
 // Field checks shared by the catalog's validators. Every function returns
 // INVALID_ARGUMENT naming `field` (e.g. "inventory[3].name") or OK.
@@ -29,6 +33,17 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value, size
 absl::Status ValidateIdentifier(absl::string_view field, absl::string_view value, size_t max_len);
 
 bool IsValidUtf8(absl::string_view s);
+
+// A list of at most `max_count` distinct texts, each required and at most
+// `max_length` bytes (ValidateText), e.g. compatibility models or campaign
+// target groups.
+absl::Status ValidateDistinctTexts(absl::string_view field,
+                                   const google::protobuf::RepeatedPtrField<std::string>& items,
+                                   size_t max_count, size_t max_length);
+
+// An optional OS version bound (ParseOsVersion); empty leaves `out` unset.
+absl::Status ParseOsBound(absl::string_view field, const std::string& text,
+                          std::optional<SemVer>* out);
 
 // A device's inventory as sent with CheckForUpdates: at most 1000
 // components, bounded fields, location DELIVERED or DEPLOYED, a known state.
