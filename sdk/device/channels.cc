@@ -16,6 +16,28 @@ TlsOptions ToTls(const ChannelSecurity& security) {
   return tls;
 }
 
+// The shape checks of ValidateChannelSecurity, then the credentials:
+// `security.credentials` when loaded already, else read from the files.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> CredentialsOf(
+    const ChannelSecurity& security) {
+  const bool tls_fields = !security.ca_file.empty() || !security.client_cert_file.empty() ||
+                          !security.client_key_file.empty() ||
+                          !security.server_name_override.empty();
+  if (security.plaintext) {
+    if (tls_fields) {
+      return absl::InvalidArgumentError(
+          "ChannelSecurity.plaintext excludes ca_file, client_cert_file, client_key_file and "
+          "server_name_override");
+    }
+  } else if (security.ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "ChannelSecurity.ca_file is required to verify Updraft's servers (set plaintext only "
+        "for development against plaintext servers)");
+  }
+  if (security.credentials != nullptr) return security.credentials;
+  return ChannelCredentialsFrom(ToTls(security));
+}
+
 }  // namespace
 
 void SetLeanChannelArguments(grpc::ChannelArguments& args) {
@@ -28,31 +50,19 @@ void SetLeanChannelArguments(grpc::ChannelArguments& args) {
 }
 
 absl::Status ValidateChannelSecurity(const ChannelSecurity& security) {
-  const bool tls_fields = !security.ca_file.empty() || !security.client_cert_file.empty() ||
-                          !security.client_key_file.empty() ||
-                          !security.server_name_override.empty();
-  if (security.plaintext) {
-    if (tls_fields) {
-      return absl::InvalidArgumentError(
-          "ChannelSecurity.plaintext excludes ca_file, client_cert_file, client_key_file and "
-          "server_name_override");
-    }
-    return absl::OkStatus();
-  }
-  if (security.ca_file.empty()) {
-    return absl::InvalidArgumentError(
-        "ChannelSecurity.ca_file is required to verify Updraft's servers (set plaintext only "
-        "for development against plaintext servers)");
-  }
-  return ChannelCredentialsFrom(ToTls(security)).status();
+  return CredentialsOf(security).status();
+}
+
+absl::StatusOr<ChannelSecurity> LoadChannelCredentials(ChannelSecurity security) {
+  UPDRAFT_ASSIGN_OR_RETURN(security.credentials, CredentialsOf(security));
+  return security;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeServiceChannel(const std::string& target,
                                                                   const ChannelSecurity& security) {
-  UPDRAFT_RETURN_IF_ERROR(ValidateChannelSecurity(security));
-  if (target.empty()) return absl::InvalidArgumentError("server address is empty");
   UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
-                           ChannelCredentialsFrom(ToTls(security)));
+                           CredentialsOf(security));
+  if (target.empty()) return absl::InvalidArgumentError("server address is empty");
   grpc::ChannelArguments args;
   SetLeanChannelArguments(args);
   if (!security.server_name_override.empty()) {
@@ -64,14 +74,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeServiceChannel(const std::str
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeStreamChannel(
     const std::string& target, const ChannelSecurity& security, int keepalive_time_ms,
     const grpc::ChannelArguments& extra) {
-  UPDRAFT_RETURN_IF_ERROR(ValidateChannelSecurity(security));
+  UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                           CredentialsOf(security));
   if (target.empty()) return absl::InvalidArgumentError("server address is empty");
   if (keepalive_time_ms < 60000) {
     return absl::InvalidArgumentError(
         "keepalive_time_ms must be at least 60000 (the notifier's ping limit)");
   }
-  UPDRAFT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
-                           ChannelCredentialsFrom(ToTls(security)));
   grpc::ChannelArguments args = extra;
   SetLeanChannelArguments(args);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, keepalive_time_ms);

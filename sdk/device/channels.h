@@ -28,6 +28,11 @@ struct ChannelSecurity {
   std::string server_name_override;
   // Development and tests only: no TLS. Exclusive with the fields above.
   bool plaintext = false;
+  // The credentials the fields above describe, once loaded
+  // (LoadChannelCredentials): every channel made with this ChannelSecurity
+  // then shares them instead of reading the files again. Null: read the
+  // files for each channel.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
 };
 
 // The arguments every SDK channel gets, to keep a device small: the minimal
@@ -38,6 +43,11 @@ void SetLeanChannelArguments(grpc::ChannelArguments& args);
 // INVALID_ARGUMENT when `security` is neither TLS (ca_file) nor explicitly
 // plaintext, or mixes the two; file problems as common/tls.h describes.
 absl::Status ValidateChannelSecurity(const ChannelSecurity& security);
+
+// `security` validated as above, with `credentials` loaded from its files:
+// for a process dialling several channels (auth, catalog, downloads, the
+// notifier) so the CA and the client key are read once.
+absl::StatusOr<ChannelSecurity> LoadChannelCredentials(ChannelSecurity security);
 
 // A channel to `target` ("host:port") secured as `security` says.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeServiceChannel(const std::string& target,

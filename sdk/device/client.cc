@@ -65,11 +65,13 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(Options options) {
   }
   if (options.auth_channel == nullptr || options.catalog_channel == nullptr ||
       !options.download_channel_factory) {
-    absl::Status security = ValidateChannelSecurity(options.security);
+    // Loaded once, shared by the channels below and every download's.
+    absl::StatusOr<ChannelSecurity> security = LoadChannelCredentials(options.security);
     if (!security.ok()) {
-      return absl::Status(security.code(),
-                          absl::StrCat("Client::Options.security: ", security.message()));
+      return absl::Status(security.status().code(),
+                          absl::StrCat("Client::Options.security: ", security.status().message()));
     }
+    options.security = *std::move(security);
   }
   if (options.auth_channel == nullptr) {
     UPDRAFT_ASSIGN_OR_RETURN(options.auth_channel,

@@ -51,6 +51,16 @@ absl::StatusOr<std::string> SiHref(absl::string_view href_or_si) {
       {{"&amp;", "&"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&lt;", "<"}, {"&gt;", ">"}});
 }
 
+absl::StatusOr<std::string> NotificationFromSi(absl::string_view href_or_si) {
+  UPDRAFT_ASSIGN_OR_RETURN(std::string href, SiHref(href_or_si));
+  absl::StatusOr<std::string> bytes = NotificationFromHref(href);
+  if (!bytes.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("WAP Push SI rejected: ", bytes.status().message()));
+  }
+  return bytes;
+}
+
 absl::StatusOr<std::unique_ptr<PushHandler>> PushHandler::Create(Options options) {
   if (options.client == nullptr) {
     return absl::InvalidArgumentError("PushHandler::Options.client is required");
@@ -258,6 +268,7 @@ absl::StatusOr<PushResult> PushHandler::Handle(absl::string_view signed_bytes) {
   absl::Status acked = Acknowledge(result.notification_id);
   result.acked = acked.ok();
   if (!acked.ok()) result.ack_error = std::string(acked.message());
+  if (options_.on_accepted) options_.on_accepted(result.notification, result.acked);
   result.outcomes = RunActiveUpgrade();
   return result;
 }
@@ -267,13 +278,8 @@ absl::StatusOr<PushResult> PushHandler::HandleSmsPayload(absl::string_view paylo
 }
 
 absl::StatusOr<PushResult> PushHandler::HandleWapPushSi(absl::string_view href_or_si) {
-  UPDRAFT_ASSIGN_OR_RETURN(std::string href, SiHref(href_or_si));
-  absl::StatusOr<std::string> bytes = NotificationFromHref(href);
-  if (!bytes.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("WAP Push SI rejected: ", bytes.status().message()));
-  }
-  return Handle(*bytes);
+  UPDRAFT_ASSIGN_OR_RETURN(std::string bytes, NotificationFromSi(href_or_si));
+  return Handle(bytes);
 }
 
 absl::StatusOr<PushResult> PushHandler::HandleIpPush(const v1::Notification& notification) {

@@ -3,6 +3,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +65,10 @@ class PushHandler {
     absl::Duration max_clock_skew = absl::Minutes(5);
     absl::Duration key_refresh_interval = absl::Minutes(1);
     absl::Duration rpc_timeout = absl::Seconds(30);
+    // Optional: told of every notification the Handle* calls accept, after
+    // the ack was tried (`acked`) and before the flow runs (e.g. to show it
+    // to the user).
+    std::function<void(const NotificationFields&, bool acked)> on_accepted;
   };
 
   static absl::StatusOr<std::unique_ptr<PushHandler>> Create(Options options);
@@ -126,6 +131,9 @@ class PushHandler {
 // The href of a WAP Push SI document (<indication href="..."/>, XML
 // entities decoded), or `href_or_si` itself when it is not XML.
 absl::StatusOr<std::string> SiHref(absl::string_view href_or_si);
+// The signed notification bytes a WAP Push SI (href or XML) carries;
+// INVALID_ARGUMENT when it is malformed.
+absl::StatusOr<std::string> NotificationFromSi(absl::string_view href_or_si);
 
 }  // namespace updraft::device
 

@@ -15,6 +15,8 @@
 #include "absl/synchronization/mutex.h"
 #include "common/notification_format.h"
 #include "common/release_metadata.h"
+#include "common/status_util.h"
+#include "sdk/device/channels.h"
 #include "sdk/device/client.h"
 #include "sdk/device/directory_installer.h"
 #include "sdk/device/file_key_store.h"
@@ -72,22 +74,19 @@ class CInstaller : public updraft::device::Installer {
   absl::StatusOr<updraft::device::InstallResult> Install(
       const std::string& package_name, const std::string& artifact_path,
       const updraft::v1::Release& release) override {
-    std::vector<std::string> keys, values;
-    for (const auto& [k, v] : release.settings()) {
-      keys.push_back(k);
-      values.push_back(v);
-    }
+    // Pointers into `release`, which outlives the call.
     std::vector<const char*> key_ptrs, value_ptrs;
-    for (size_t i = 0; i < keys.size(); ++i) {
-      key_ptrs.push_back(keys[i].c_str());
-      value_ptrs.push_back(values[i].c_str());
+    for (const auto& [k, v] : release.settings()) {
+      key_ptrs.push_back(k.c_str());
+      value_ptrs.push_back(v.c_str());
     }
     int fresh = 0;
     char location[1024] = "";
     char message[1024] = "";
-    int code = install_(user_data_, package_name.c_str(), artifact_path.c_str(),
-                        release.release_id().c_str(), release.version().c_str(), key_ptrs.data(),
-                        value_ptrs.data(), keys.size(), &fresh, location, message, sizeof(message));
+    int code =
+        install_(user_data_, package_name.c_str(), artifact_path.c_str(),
+                 release.release_id().c_str(), release.version().c_str(), key_ptrs.data(),
+                 value_ptrs.data(), key_ptrs.size(), &fresh, location, message, sizeof(message));
     location[sizeof(location) - 1] = '\0';
     message[sizeof(message) - 1] = '\0';
     if (code != 0) {
@@ -102,7 +101,7 @@ class CInstaller : public updraft::device::Installer {
     updraft::device::InstallResult result;
     result.kind = fresh ? updraft::v1::FRESH_INSTALL : updraft::v1::OVERWRITE;
     result.location = location;
-    result.settings_applied = static_cast<int>(keys.size());
+    result.settings_applied = static_cast<int>(key_ptrs.size());
     return result;
   }
 
@@ -234,22 +233,22 @@ struct updraft_device {
     callbacks.notification_fn(callbacks.user_data, &n);
   }
 
-  // Verified push bytes from SMS or WAP Push: ack, tell the host, run the
-  // flow (as PushHandler::Handle, with the callback in between).
-  absl::Status HandlePush(absl::string_view signed_bytes) {
-    if (push == nullptr) {
-      return absl::FailedPreconditionError(
-          "push notifications need updraft_device_options.notifier_address");
-    }
-    absl::StatusOr<updraft::NotificationFields> fields = push->Verify(signed_bytes);
-    if (!fields.ok()) return fields.status();
-    bool acked = push->Acknowledge(updraft::NotificationIdHex(fields->id)).ok();
-    Notify(*fields, acked);
-    return RunActiveUpgrade().status();
+  absl::Status NeedsNotifier() const {
+    if (push != nullptr) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        "push notifications need updraft_device_options.notifier_address");
   }
 };
 
 namespace {
+
+// What the C API reports for a handled push: the flow's status (the host
+// heard of the notification itself through notification_fn, the handler's
+// on_accepted).
+absl::Status PushStatus(const absl::StatusOr<updraft::device::PushResult>& result) {
+  if (!result.ok()) return result.status();
+  return result->outcomes.status();
+}
 
 void OnConsentOffer(const updraft_device_options_t& cb, const updraft::v1::Offer& offer,
                     bool* yes) {
@@ -374,6 +373,13 @@ absl::Status Create(const updraft_device_options_t* caller_options, updraft_devi
   security.client_key_file = Str(options->client_key_file);
   security.server_name_override = Str(options->server_name_override);
   security.plaintext = options->plaintext != 0;
+  // Loaded once for the client's channels and the notifier's; when that
+  // fails, Client::Create below reports why.
+  if (absl::StatusOr<updraft::device::ChannelSecurity> loaded =
+          updraft::device::LoadChannelCredentials(security);
+      loaded.ok()) {
+    security = *std::move(loaded);
+  }
 
   Client::Options o;
   o.device_id = Str(options->device_id);
@@ -414,6 +420,10 @@ absl::Status Create(const updraft_device_options_t* caller_options, updraft_devi
     p.security = security;
     p.state_dir = Str(options->state_dir);
     p.rpc_timeout = Seconds(options->rpc_timeout_seconds, absl::Seconds(30));
+    updraft_device* d = dev.get();
+    p.on_accepted = [d](const updraft::NotificationFields& fields, bool acked) {
+      d->Notify(fields, acked);
+    };
     auto push = updraft::device::PushHandler::Create(std::move(p));
     if (!push.ok()) return push.status();
     dev->push = *std::move(push);
@@ -491,8 +501,9 @@ updraft_status_t updraft_device_handle_sms(updraft_device_t* device, const uint8
   return Guard([&]() -> absl::Status {
     if (device == nullptr) return absl::InvalidArgumentError("device is NULL");
     if (payload == nullptr && size > 0) return absl::InvalidArgumentError("payload is NULL");
-    return device->HandlePush(
-        absl::string_view(reinterpret_cast<const char*>(payload), payload == nullptr ? 0 : size));
+    UPDRAFT_RETURN_IF_ERROR(device->NeedsNotifier());
+    return PushStatus(device->push->HandleSmsPayload(
+        absl::string_view(reinterpret_cast<const char*>(payload), payload == nullptr ? 0 : size)));
   });
 }
 
@@ -500,14 +511,10 @@ updraft_status_t updraft_device_handle_wap_push(updraft_device_t* device, const 
   return Guard([&]() -> absl::Status {
     if (device == nullptr) return absl::InvalidArgumentError("device is NULL");
     if (href_or_si == nullptr) return absl::InvalidArgumentError("href_or_si is NULL");
-    absl::StatusOr<std::string> href = updraft::device::SiHref(href_or_si);
-    if (!href.ok()) return href.status();
-    absl::StatusOr<std::string> bytes = updraft::NotificationFromHref(*href);
-    if (!bytes.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("WAP Push SI rejected: ", bytes.status().message()));
-    }
-    return device->HandlePush(*bytes);
+    // A malformed SI is INVALID_ARGUMENT even on a device without a notifier.
+    UPDRAFT_ASSIGN_OR_RETURN(std::string bytes, updraft::device::NotificationFromSi(href_or_si));
+    UPDRAFT_RETURN_IF_ERROR(device->NeedsNotifier());
+    return PushStatus(device->push->HandleSmsPayload(bytes));
   });
 }
 

@@ -214,9 +214,10 @@ int Run() {
   if (security.plaintext && !security.ca_file.empty()) {
     return Fail("--plaintext and --tls_ca exclude each other");
   }
-  if (absl::Status s = device::ValidateChannelSecurity(security); !s.ok()) {
-    return Fail(std::string(s.message()));
-  }
+  // Read once, for the client's channels and the notifier's.
+  absl::StatusOr<device::ChannelSecurity> loaded = device::LoadChannelCredentials(security);
+  if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+  security = *std::move(loaded);
   fleet_sim::SimDevice::Options options;
   options.device_id = device_id;
   options.key_file = key_file;

@@ -12,8 +12,6 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "common/clock.h"
-#include "common/notification_format.h"
 #include "common/status_util.h"
 #include "sdk/device/file_util.h"
 #include "sdk/device/push_handler.h"
@@ -80,8 +78,8 @@ class Fleet::Stream final : public grpc::ClientReadReactor<v1::Notification> {
   }
   void OnReadDone(bool ok) override {
     if (!ok) return;
-    fleet_->pool_->Post([fleet = fleet_, index = index_, bytes = notification_.signed_()] {
-      fleet->HandleNotification(index, bytes);
+    fleet_->pool_->Post([fleet = fleet_, index = index_, notification = notification_] {
+      fleet->HandleNotification(index, notification);
     });
     StartRead(&notification_);
   }
@@ -137,6 +135,8 @@ absl::StatusOr<std::unique_ptr<Fleet>> Fleet::Create(Options options) {
   }
   UPDRAFT_RETURN_IF_ERROR(CheckFileLimit(options.devices, options.devices_per_connection));
   UPDRAFT_RETURN_IF_ERROR(device::MakeDirectories(options.base_dir));
+  // The CA and client key are read once for every channel of the fleet.
+  UPDRAFT_ASSIGN_OR_RETURN(options.security, device::LoadChannelCredentials(options.security));
   std::unique_ptr<Fleet> f(new Fleet(std::move(options)));
   const Options& o = f->options_;
   UPDRAFT_ASSIGN_OR_RETURN(f->auth_channel_,
@@ -398,7 +398,7 @@ void Fleet::StreamEnded(int index, Stream* stream, const grpc::Status& status) {
   });
 }
 
-void Fleet::HandleNotification(int index, std::string signed_bytes) {
+void Fleet::HandleNotification(int index, const v1::Notification& notification) {
   Device& d = *devices_[index];
   const absl::Time t0 = absl::Now();
   std::string outcome;
@@ -416,12 +416,11 @@ void Fleet::HandleNotification(int index, std::string signed_bytes) {
     }
     if (d.push == nullptr) {
       outcome = "push_setup_failed";
-    } else if (absl::StatusOr<NotificationFields> fields = d.push->Verify(signed_bytes);
-               !fields.ok()) {
-      outcome = absl::StrCat("rejected_", CodeName(fields.status().code()));
+    } else if (absl::StatusOr<device::PushResult> handled = d.push->HandleIpPush(notification);
+               !handled.ok()) {
+      outcome = absl::StrCat("rejected_", CodeName(handled.status().code()));
     } else {
-      d.push->Acknowledge(NotificationIdHex(fields->id)).IgnoreError();
-      outcome = OutcomeOf(d.sim->client().RunActiveUpgrade());
+      outcome = OutcomeOf(handled->outcomes);
     }
   }
   absl::MutexLock lock(&mu_);

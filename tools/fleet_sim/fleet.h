@@ -129,7 +129,7 @@ class Fleet {
   void Connect(int index, bool first);
   void StreamOpened(int index);
   void StreamEnded(int index, Stream* stream, const grpc::Status& status);
-  void HandleNotification(int index, std::string signed_bytes);
+  void HandleNotification(int index, const v1::Notification& notification);
   void FirstAttemptDone(int index, const std::string& outcome, absl::Duration d);
   static std::string OutcomeOf(const absl::StatusOr<std::vector<device::UpdateOutcome>>& r);
 

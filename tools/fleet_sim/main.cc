@@ -146,9 +146,10 @@ int Run() {
   o.attributes.set_model(absl::GetFlag(FLAGS_model));
   o.attributes.set_os_version(absl::GetFlag(FLAGS_os_version));
   o.attributes.set_carrier(absl::GetFlag(FLAGS_carrier));
-  if (absl::Status s = device::ValidateChannelSecurity(o.security); !s.ok()) {
-    return Fail(std::string(s.message()));
-  }
+  // The CA and client key are read once, for the fleet and the operator login.
+  absl::StatusOr<device::ChannelSecurity> loaded = device::LoadChannelCredentials(o.security);
+  if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+  o.security = *std::move(loaded);
   std::string api_key;
   if (!absl::GetFlag(FLAGS_api_key_file).empty()) {
     absl::StatusOr<std::string> key = ReadApiKeyFile(absl::GetFlag(FLAGS_api_key_file));

@@ -61,8 +61,8 @@ std::string Lower(absl::string_view name, absl::string_view prefix) {
   return absl::AsciiStrToLower(absl::StripPrefix(name, prefix));
 }
 
-absl::Status Print(const Stubs& stubs, FILE* out, const google::protobuf::Message& m,
-                   const std::string& human) {
+// The human-readable answer; with --json main() prints the response itself.
+absl::Status Print(const Stubs& stubs, FILE* out, const std::string& human) {
   if (!stubs.json) fputs(human.c_str(), out);
   return absl::OkStatus();
 }
@@ -76,7 +76,7 @@ absl::Status Action(const Args& args, Stubs& stubs, FILE* out, const char* verb,
   req.set_reason(args.Get("reason"));
   v1::Campaign c;
   UPDRAFT_RETURN_IF_ERROR(FromGrpcStatus(((*stubs.campaigns).*rpc)(Context(stubs).get(), req, &c)));
-  return Print(stubs, out, c,
+  return Print(stubs, out,
                absl::StrCat("campaign ", c.campaign_id(), " ", verb, "\n", RenderCampaign(c)));
 }
 
@@ -231,7 +231,7 @@ absl::Status CampaignCreate(const Args& args, Stubs& stubs, FILE* out) {
   v1::Campaign c;
   UPDRAFT_RETURN_IF_ERROR(
       FromGrpcStatus(stubs.campaigns->CreateCampaign(Context(stubs).get(), req, &c)));
-  return Print(stubs, out, c,
+  return Print(stubs, out,
                absl::StrCat("campaign ", c.campaign_id(), " created\n", RenderCampaign(c)));
 }
 
@@ -262,7 +262,7 @@ absl::Status CampaignList(const Args& args, Stubs& stubs, FILE* out) {
                           Lower(v1::CampaignState_Name(c.state()), "CAMPAIGN_"), c.current_wave(),
                           c.spec().waves_size(), devices, installed, failed, c.spec().name());
   }
-  return Print(stubs, out, resp, s);
+  return Print(stubs, out, s);
 }
 
 absl::Status CampaignShow(const Args& args, Stubs& stubs, FILE* out) {
@@ -272,7 +272,7 @@ absl::Status CampaignShow(const Args& args, Stubs& stubs, FILE* out) {
   v1::Campaign c;
   UPDRAFT_RETURN_IF_ERROR(
       FromGrpcStatus(stubs.campaigns->GetCampaign(Context(stubs).get(), req, &c)));
-  return Print(stubs, out, c, RenderCampaign(c));
+  return Print(stubs, out, RenderCampaign(c));
 }
 
 absl::Status CampaignPause(const Args& args, Stubs& stubs, FILE* out) {
@@ -354,7 +354,7 @@ absl::Status WebhookCreate(const Args& args, Stubs& stubs, FILE* out) {
   v1::Webhook w;
   UPDRAFT_RETURN_IF_ERROR(
       FromGrpcStatus(stubs.campaigns->CreateWebhook(Context(stubs).get(), req, &w)));
-  return Print(stubs, out, w,
+  return Print(stubs, out,
                absl::StrCat("webhook ", w.webhook_id(), " created for ", w.url(), "\n"));
 }
 
@@ -369,7 +369,7 @@ absl::Status WebhookList(const Args& args, Stubs& stubs, FILE* out) {
                           w.campaign_id().empty() ? "(all)" : w.campaign_id(),
                           Time(w.created_at_unix()), w.url());
   }
-  return Print(stubs, out, resp, s);
+  return Print(stubs, out, s);
 }
 
 absl::Status WebhookDelete(const Args& args, Stubs& stubs, FILE* out) {
@@ -379,7 +379,7 @@ absl::Status WebhookDelete(const Args& args, Stubs& stubs, FILE* out) {
   v1::DeleteWebhookResponse resp;
   UPDRAFT_RETURN_IF_ERROR(
       FromGrpcStatus(stubs.campaigns->DeleteWebhook(Context(stubs).get(), req, &resp)));
-  return Print(stubs, out, resp, absl::StrCat("webhook ", req.webhook_id(), " deleted\n"));
+  return Print(stubs, out, absl::StrCat("webhook ", req.webhook_id(), " deleted\n"));
 }
 
 }  // namespace updraft::ctl
