@@ -219,27 +219,27 @@ int Main() {
   const absl::Duration duration = absl::GetFlag(FLAGS_duration);
   const int threads = absl::GetFlag(FLAGS_client_threads);
   std::atomic<int64_t> failures{0};
+  // One login of device d: GetChallenge, then Login with the signed nonce.
+  auto login_once = [&](v1::Auth::Stub& stub, int d, v1::LoginResponse* resp) {
+    std::string id = absl::StrCat("bench-", d);
+    grpc::ClientContext c1;
+    v1::GetChallengeRequest req;
+    req.set_device_id(id);
+    v1::Challenge challenge;
+    if (!stub.GetChallenge(&c1, req, &challenge).ok()) return false;
+    grpc::ClientContext c2;
+    v1::LoginRequest login;
+    login.set_device_id(id);
+    login.set_nonce(challenge.nonce());
+    login.set_signature(*keys[d].Sign(LoginMessage(id, challenge.nonce())));
+    return stub.Login(&c2, login, resp).ok();
+  };
   auto login_loop = [&](int t, const std::atomic<bool>& stop) {
     int64_t count = 0;
     v1::Auth::Stub& stub = *stubs[t % stubs.size()];
     for (int i = t; !stop.load(std::memory_order_relaxed); i += threads) {
-      int d = i % devices;
-      std::string id = absl::StrCat("bench-", d);
-      grpc::ClientContext c1;
-      v1::GetChallengeRequest req;
-      req.set_device_id(id);
-      v1::Challenge challenge;
-      if (!stub.GetChallenge(&c1, req, &challenge).ok()) {
-        ++failures;
-        continue;
-      }
-      grpc::ClientContext c2;
-      v1::LoginRequest login;
-      login.set_device_id(id);
-      login.set_nonce(challenge.nonce());
-      login.set_signature(*keys[d].Sign(LoginMessage(id, challenge.nonce())));
       v1::LoginResponse resp;
-      if (stub.Login(&c2, login, &resp).ok()) {
+      if (login_once(stub, i % devices, &resp)) {
         ++count;
       } else {
         ++failures;
@@ -258,19 +258,8 @@ int Main() {
   // Thread t owns devices t, t + threads, ...: no two threads share one.
   std::vector<std::string> next(devices);
   auto full_login = [&](v1::Auth::Stub& stub, int d) {
-    std::string id = absl::StrCat("bench-", d);
-    grpc::ClientContext c1;
-    v1::GetChallengeRequest req;
-    req.set_device_id(id);
-    v1::Challenge challenge;
-    if (!stub.GetChallenge(&c1, req, &challenge).ok()) return false;
-    grpc::ClientContext c2;
-    v1::LoginRequest login;
-    login.set_device_id(id);
-    login.set_nonce(challenge.nonce());
-    login.set_signature(*keys[d].Sign(LoginMessage(id, challenge.nonce())));
     v1::LoginResponse resp;
-    if (!stub.Login(&c2, login, &resp).ok() || !resp.has_next_challenge()) return false;
+    if (!login_once(stub, d, &resp) || !resp.has_next_challenge()) return false;
     next[d] = resp.next_challenge().nonce();
     return true;
   };

@@ -41,14 +41,19 @@ if [ "$name" = sdk ]; then
 fi
 start_postgres
 start_redis
+# An empty database $1 and no Redis keys matching $2.
+fresh_state() {
+  psql_admin -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1"
+  redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --scan --pattern "$2" | xargs -r redis-cli -h 127.0.0.1 -p "$REDIS_PORT" del >/dev/null
+}
+
 printf 'machine: %s, %s cores, %s\n' "$(uname -m)" "$(nproc)" \
   "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 date -u '+date: %Y-%m-%d %H:%M UTC'
 
 case "$name" in
   push)
-    psql_admin -c "DROP DATABASE IF EXISTS updraft_bench_push WITH (FORCE)" -c "CREATE DATABASE updraft_bench_push"
-    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --scan --pattern 'bench:push:*' | xargs -r redis-cli -h 127.0.0.1 -p "$REDIS_PORT" del >/dev/null
+    fresh_state updraft_bench_push 'bench:push:*'
     ulimit -n 20000 2>/dev/null || true
     mkdir -p "$RUN_DIR/bench-push"
     # bazel-out/k8-opt, not bazel-bin: another build may have re-pointed that.
@@ -56,8 +61,7 @@ case "$name" in
       --redis="127.0.0.1:$REDIS_PORT" --work_dir="$RUN_DIR/bench-push" "${@:2}"
     ;;
   auth)
-    psql_admin -c "DROP DATABASE IF EXISTS updraft_bench WITH (FORCE)" -c "CREATE DATABASE updraft_bench"
-    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --scan --pattern 'bench:*' | xargs -r redis-cli -h 127.0.0.1 -p "$REDIS_PORT" del >/dev/null
+    fresh_state updraft_bench 'bench:*'
     tls="$RUN_DIR/bench-tls"
     scripts/dev-ca.sh "$tls" >/dev/null
     rm -f "$tls/bench-signing.key" "$tls/bench-admin.key"
@@ -65,14 +69,12 @@ case "$name" in
       --redis="127.0.0.1:$REDIS_PORT" --tls_dir="$tls"
     ;;
   catalog)
-    psql_admin -c "DROP DATABASE IF EXISTS updraft_bench WITH (FORCE)" -c "CREATE DATABASE updraft_bench"
-    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --scan --pattern 'bench:*' | xargs -r redis-cli -h 127.0.0.1 -p "$REDIS_PORT" del >/dev/null
+    fresh_state updraft_bench 'bench:*'
     "$ROOT/bazel-bin/bench/catalog_bench" --pg_uri="$(pg_uri updraft_bench)" \
       --redis="127.0.0.1:$REDIS_PORT"
     ;;
   sdk)
-    psql_admin -c "DROP DATABASE IF EXISTS updraft_bench_sdk WITH (FORCE)" -c "CREATE DATABASE updraft_bench_sdk"
-    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --scan --pattern 'bench:sdk:*' | xargs -r redis-cli -h 127.0.0.1 -p "$REDIS_PORT" del >/dev/null
+    fresh_state updraft_bench_sdk 'bench:sdk:*'
     work="$RUN_DIR/bench-sdk"
     rm -rf "$work" && mkdir -p "$work"
     # Copies of the -c opt outputs (bazel-bin follows whatever was built
@@ -97,7 +99,7 @@ case "$name" in
   download)
     dl="$RUN_DIR/bench-download"
     rm -rf "$dl" && mkdir -p "$dl/artifacts" "$dl/work" "$dl/nginx"
-    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    port="$(free_port_from 18080)"
     {
       if [ "$(id -u)" -eq 0 ]; then echo "user root;"; fi
       cat <<EOF

@@ -13,7 +13,6 @@
 //    an accepted offer is recorded as delivered then installed, its DC IDs are
 //    the Deployed nodes it created, nothing of it stays Delivered, and the
 //    same offer is then refused as a rollback (never installed twice).
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <string>
@@ -37,10 +36,7 @@ const fuzz::TempDir& Dir() {
 
 void WriteRaw(const std::string& path, absl::string_view bytes) {
   unlink(path.c_str());
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  UPDRAFT_FUZZ_CHECK(fd >= 0);
-  UPDRAFT_FUZZ_CHECK(write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
-  close(fd);
+  fuzz::WriteFileOrDie(path, bytes);
 }
 
 void CheckStateFile(absl::string_view bytes) {

@@ -106,6 +106,14 @@ TempDir::TempDir(absl::string_view prefix) {
   path_ = templ;
 }
 
+void WriteFileOrDie(const std::string& path, absl::string_view bytes) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  UPDRAFT_FUZZ_CHECK_MSG(fd >= 0, path.c_str());
+  UPDRAFT_FUZZ_CHECK_MSG(
+      write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()), path.c_str());
+  close(fd);
+}
+
 TempDir::~TempDir() { RemoveTree(path_); }
 
 void TempDir::Clear() const {

@@ -63,6 +63,10 @@ class TempDir {
 // Removes `path` recursively without following symlinks; false on failure.
 bool RemoveTree(const std::string& path);
 
+// Creates or truncates `path` (mode 0600) holding `bytes`; a failed
+// UPDRAFT_FUZZ_CHECK when that fails.
+void WriteFileOrDie(const std::string& path, absl::string_view bytes);
+
 }  // namespace updraft::fuzz
 
 #endif  // UPDRAFT_FUZZ_FUZZ_UTIL_H_

@@ -15,10 +15,8 @@
 //  - SiHref(SI document whose href attribute is the XML-escaped string h) == h;
 //  - a corrupt key cache or history file is DATA_LOSS, never a crash, and
 //    Create succeeds exactly when every key line is base64url of 32 bytes.
-#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -131,19 +129,11 @@ void CheckSiHref(absl::string_view href) {
   UPDRAFT_FUZZ_CHECK(*back == href);
 }
 
-bool WriteFile(const std::string& path, absl::string_view bytes) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) return false;
-  bool ok = write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
-  close(fd);
-  return ok;
-}
-
 void CheckStateFile(Device& d, const char* name, absl::string_view contents) {
   const std::string state_dir = d.dir.path() + "/files";
   fuzz::RemoveTree(state_dir);
   UPDRAFT_FUZZ_CHECK(mkdir(state_dir.c_str(), 0700) == 0);
-  UPDRAFT_FUZZ_CHECK(WriteFile(absl::StrCat(state_dir, "/", name), contents));
+  fuzz::WriteFileOrDie(absl::StrCat(state_dir, "/", name), contents);
   absl::StatusOr<std::unique_ptr<PushHandler>> h = PushHandler::Create(d.HandlerOptions(state_dir));
   if (!h.ok()) {
     UPDRAFT_FUZZ_CHECK(absl::IsDataLoss(h.status()));

@@ -12,8 +12,6 @@
 //     an independent expiry/issue-time decision.
 //  2: the input is a publisher key file: FromFile accepts it only when every
 //     line that is not blank or a comment is a base64url Ed25519 key.
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <string>
 
@@ -131,10 +129,7 @@ void CheckPayload(Fixture& f, absl::string_view payload) {
 
 void CheckKeyFile(Fixture& f, absl::string_view text) {
   const std::string path = f.dir.path() + "/publisher_keys";
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  UPDRAFT_FUZZ_CHECK(fd >= 0);
-  UPDRAFT_FUZZ_CHECK(write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
-  close(fd);
+  fuzz::WriteFileOrDie(path, text);
   absl::StatusOr<PublisherKeys> keys = PublisherKeys::FromFile(path);
   if (!keys.ok()) {
     UPDRAFT_FUZZ_CHECK(absl::IsInvalidArgument(keys.status()));

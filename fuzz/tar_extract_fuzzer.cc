@@ -118,15 +118,8 @@ void Check(absl::string_view archive) {
   d.root.Clear();
   UPDRAFT_FUZZ_CHECK(mkdir(d.dest.c_str(), 0700) == 0);
   UPDRAFT_FUZZ_CHECK(mkdir(d.outside.c_str(), 0700) == 0);
-  int fd = open((d.outside + "/secret").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  UPDRAFT_FUZZ_CHECK(fd >= 0);
-  UPDRAFT_FUZZ_CHECK(write(fd, kSecret, sizeof(kSecret) - 1) == sizeof(kSecret) - 1);
-  close(fd);
-  fd = open(d.archive.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  UPDRAFT_FUZZ_CHECK(fd >= 0);
-  UPDRAFT_FUZZ_CHECK(write(fd, archive.data(), archive.size()) ==
-                     static_cast<ssize_t>(archive.size()));
-  close(fd);
+  fuzz::WriteFileOrDie(d.outside + "/secret", kSecret);
+  fuzz::WriteFileOrDie(d.archive, archive);
 
   absl::StatusOr<ExtractStats> stats = ExtractTarSafely(d.archive, d.dest, {kReserved});
 

@@ -28,7 +28,8 @@ else
   TARGETS=("$NAME")
 fi
 [[ "$SECONDS_EACH" =~ ^[0-9]+$ ]] || { echo "SECONDS must be a number" >&2; exit 2; }
-command -v clang >/dev/null || { echo "clang is required (apt-get install clang)" >&2; exit 2; }
+source scripts/lib.sh
+install_missing "${FUZZ_PACKAGES[@]}"
 
 LABELS=()
 for t in "${TARGETS[@]}"; do LABELS+=("//fuzz:$t"); done

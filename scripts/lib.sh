@@ -21,6 +21,8 @@ DEBIAN_PACKAGES=(
 # checks (scripts/images.sh, scripts/k8s-smoke.sh and its dashboard check);
 # installed when those scripts run, not for ./dev.sh test.
 DEPLOY_PACKAGES=(podman runc uidmap catatonit prometheus python3-yaml)
+# Only for scripts/fuzz.sh: clang and its libFuzzer/sanitizer runtimes.
+FUZZ_PACKAGES=(clang libclang-rt-dev)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -48,7 +48,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "common/crypto.h"
 #include "common/pg_pool.h"
 #include "common/status_util.h"
 #include "gtest/gtest.h"
@@ -240,39 +239,10 @@ class CampaignKillTest : public PlatformTest {
 
   // Imports kDevices into auth in one CSV and logs each in: ids and tokens.
   void RegisterDevices(std::vector<std::string>* ids, std::vector<std::string>* tokens) {
-    std::string csv = "device_id,key_type,public_key\n";
-    std::vector<Ed25519KeyPair> keys;
-    for (int i = 0; i < kDevices; ++i) {
-      ids->push_back(absl::StrCat("wave-dev-", 1000 + i));
-      keys.push_back(*Ed25519KeyPair::Generate());
-      absl::StrAppend(&csv, ids->back(), ",ed25519,",
-                      absl::WebSafeBase64Escape(keys.back().public_key()), "\n");
-    }
-    grpc::ClientContext ctx;
-    ASSERT_TRUE(platform_->AuthorizeAsAdmin(&ctx).ok());
-    v1::ImportDevicesRequest req;
-    req.set_csv(csv);
-    v1::ImportDevicesResponse resp;
-    grpc::Status s = auth_admin_->ImportDevices(&ctx, req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    ASSERT_EQ(resp.imported(), kDevices);
-    tokens->assign(kDevices, "");
-    std::vector<std::string> errors(kDevices);
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 4; ++t) {
-      threads.emplace_back([&, t] {
-        for (int i = t; i < kDevices; i += 4) {
-          auto token = platform_->AccessToken((*ids)[i], keys[i]);
-          if (token.ok()) {
-            (*tokens)[i] = *token;
-          } else {
-            errors[i] = token.status().ToString();
-          }
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
-    for (int i = 0; i < kDevices; ++i) ASSERT_FALSE((*tokens)[i].empty()) << errors[i];
+    for (int i = 0; i < kDevices; ++i) ids->push_back(absl::StrCat("wave-dev-", 1000 + i));
+    auto logged_in = platform_->ImportAndLogIn(*ids, kDevices, absl::ZeroDuration());
+    ASSERT_TRUE(logged_in.ok()) << logged_in.status();
+    *tokens = *std::move(logged_in);
   }
 
   absl::StatusOr<v1::Campaign> Get(const std::string& id) {

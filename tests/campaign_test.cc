@@ -11,12 +11,10 @@
 #include <set>
 #include <thread>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "common/crypto.h"
 #include "gtest/gtest.h"
 #include "sdk/device/test_util.h"
 #include "services/catalog/campaign_test_http_server.h"
@@ -168,49 +166,16 @@ class CampaignTest : public PlatformTest {
     devices_ = v1::DeviceCatalog::NewStub(channel);
   }
 
-  // Registers `n` devices with auth in one import and logs each in.
+  // Registers `n` devices with auth in one import and logs each in, 200 a
+  // (fake) minute.
   void RegisterDevices(int n, const std::string& prefix) {
-    std::string csv = "device_id,key_type,public_key\n";
-    std::vector<std::pair<std::string, Ed25519KeyPair>> keys;
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) ids.push_back(absl::StrCat(prefix, 10000 + i));
+    auto tokens = platform_->ImportAndLogIn(ids, 200, absl::Seconds(61));
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
     for (int i = 0; i < n; ++i) {
-      std::string id = absl::StrCat(prefix, 10000 + i);
-      keys.emplace_back(id, *Ed25519KeyPair::Generate());
-      absl::StrAppend(&csv, id, ",ed25519,",
-                      absl::WebSafeBase64Escape(keys.back().second.public_key()), "\n");
-    }
-    grpc::ClientContext ctx;
-    ASSERT_TRUE(platform_->AuthorizeAsAdmin(&ctx).ok());
-    v1::ImportDevicesRequest req;
-    req.set_csv(csv);
-    v1::ImportDevicesResponse resp;
-    grpc::Status s = auth_admin_->ImportDevices(&ctx, req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    ASSERT_EQ(resp.imported(), n);
-    std::vector<std::string> tokens(n);
-    std::vector<std::string> errors(n);
-    // Auth allows 1,000 login steps (GetChallenge, Login) per source and
-    // minute: log in 200 devices a (fake) minute.
-    for (int start = 0; start < n; start += 200) {
-      if (start > 0) platform_->clock().Advance(absl::Seconds(61));
-      std::vector<std::thread> threads;
-      for (int t = 0; t < 4; ++t) {
-        threads.emplace_back([&, t, start] {
-          for (int i = start + t; i < n && i < start + 200; i += 4) {
-            auto token = platform_->AccessToken(keys[i].first, keys[i].second);
-            if (token.ok()) {
-              tokens[i] = *token;
-            } else {
-              errors[i] = token.status().ToString();
-            }
-          }
-        });
-      }
-      for (auto& t : threads) t.join();
-    }
-    for (int i = 0; i < n; ++i) {
-      ASSERT_FALSE(tokens[i].empty()) << keys[i].first << ": " << errors[i];
-      tokens_[keys[i].first] = tokens[i];
-      ids_.push_back(keys[i].first);
+      tokens_[ids[i]] = (*tokens)[i];
+      ids_.push_back(ids[i]);
     }
   }
 

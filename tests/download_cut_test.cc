@@ -325,15 +325,10 @@ std::vector<int64_t> FetchOffsets(const std::string& log) {
 class DownloadCutTest : public PlatformTest {
  protected:
   std::unique_ptr<ServiceProcess> StartDownload(const std::string& name) {
-    auto p = ServiceProcess::Start(
-        "services/download/download",
-        {"--listen=127.0.0.1:0", "--metrics_listen=", "--log_level=debug",
-         absl::StrCat("--artifact_root=", platform_->artifact_root()),
-         absl::StrCat("--auth_address=", platform_->auth_address()),
-         absl::StrCat("--redis=", platform_->env().redis_options().host, ":",
-                      platform_->env().redis_options().port),
-         absl::StrCat("--redis_key_prefix=", platform_->env().redis_prefix())},
-        Log(name), "download service listening", kWaitLimit);
+    std::vector<std::string> flags = platform_->DownloadProcessFlags(platform_->artifact_root());
+    flags.push_back("--log_level=debug");
+    auto p = ServiceProcess::Start("services/download/download", flags, Log(name),
+                                   "download service listening", kWaitLimit);
     EXPECT_TRUE(p.ok()) << p.status();
     return p.ok() ? *std::move(p) : nullptr;
   }

@@ -59,14 +59,9 @@ struct DownloadProcess {
 
   static std::unique_ptr<DownloadProcess> Start(Platform& platform, const std::string& root,
                                                 const std::string& log) {
-    auto p = ServiceProcess::Start(
-        "services/download/download",
-        {"--listen=127.0.0.1:0", "--metrics_listen=", absl::StrCat("--artifact_root=", root),
-         absl::StrCat("--auth_address=", platform.auth_address()),
-         absl::StrCat("--redis=", platform.env().redis_options().host, ":",
-                      platform.env().redis_options().port),
-         absl::StrCat("--redis_key_prefix=", platform.env().redis_prefix())},
-        log, "download service listening", kWaitLimit);
+    auto p =
+        ServiceProcess::Start("services/download/download", platform.DownloadProcessFlags(root),
+                              log, "download service listening", kWaitLimit);
     EXPECT_TRUE(p.ok()) << p.status();
     if (!p.ok()) return nullptr;
     auto d = std::make_unique<DownloadProcess>();

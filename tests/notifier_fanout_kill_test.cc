@@ -26,7 +26,6 @@
 //    was not sent again) and died before answering.
 // Waiting on other processes needs polling; every wait is bounded.
 
-#include <algorithm>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -35,7 +34,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -47,7 +45,6 @@
 #include "tests/notifier_fleet.h"
 #include "tests/platform.h"
 #include "tests/service_process.h"
-#include "updraft/v1/auth.grpc.pb.h"
 #include "updraft/v1/notifier.grpc.pb.h"
 
 namespace updraft::e2e {
@@ -76,38 +73,16 @@ std::vector<NotifierFleet::Device> RegisterDevices(Platform& platform) {
   constexpr int kPerWindow = 450;
   platform.clock().Advance(absl::Now() - absl::Minutes(10) - platform.clock().Now());
   std::vector<NotifierFleet::Device> devices(kDevices);
-  std::vector<Ed25519KeyPair> keys;
-  std::string csv = "device_id,key_type,public_key\n";
+  std::vector<std::string> ids;
   for (int i = 0; i < kDevices; ++i) {
     devices[i].id = absl::StrCat("fan-dev-", 10000 + i);
-    keys.push_back(*Ed25519KeyPair::Generate());
-    absl::StrAppend(&csv, devices[i].id, ",ed25519,",
-                    absl::WebSafeBase64Escape(keys.back().public_key()), "\n");
+    ids.push_back(devices[i].id);
   }
-  auto admin = v1::AuthAdmin::NewStub(
-      grpc::CreateChannel(platform.auth_address(), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  EXPECT_TRUE(platform.AuthorizeAsAdmin(&ctx).ok());
-  v1::ImportDevicesRequest request;
-  request.set_csv(csv);
-  v1::ImportDevicesResponse response;
-  grpc::Status s = admin->ImportDevices(&ctx, request, &response);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(response.imported(), kDevices);
-  for (int begin = 0; begin < kDevices; begin += kPerWindow) {
-    platform.clock().Advance(absl::Minutes(1));
-    const int end = std::min(kDevices, begin + kPerWindow);
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 4; ++t) {
-      threads.emplace_back([&, t] {
-        for (int i = begin + t; i < end; i += 4) {
-          auto token = platform.AccessToken(devices[i].id, keys[i]);
-          EXPECT_TRUE(token.ok()) << devices[i].id << ": " << token.status();
-          if (token.ok()) devices[i].token = *token;
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
+  platform.clock().Advance(absl::Minutes(1));
+  auto tokens = platform.ImportAndLogIn(ids, kPerWindow, absl::Minutes(1));
+  EXPECT_TRUE(tokens.ok()) << tokens.status();
+  if (tokens.ok()) {
+    for (int i = 0; i < kDevices; ++i) devices[i].token = (*tokens)[i];
   }
   platform.clock().Advance(absl::Now() - platform.clock().Now());
   return devices;

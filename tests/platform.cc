@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <thread>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -182,6 +184,15 @@ std::vector<std::string> Platform::NotifierProcessFlags(const std::string& notif
           absl::StrCat("--notification_key_file=", notification_key_file)};
 }
 
+std::vector<std::string> Platform::DownloadProcessFlags(const std::string& artifact_root) {
+  return {"--listen=127.0.0.1:0",
+          "--metrics_listen=",
+          absl::StrCat("--artifact_root=", artifact_root),
+          absl::StrCat("--auth_address=", auth_address_),
+          absl::StrCat("--redis=", env_->redis_options().host, ":", env_->redis_options().port),
+          absl::StrCat("--redis_key_prefix=", env_->redis_prefix())};
+}
+
 std::string Platform::ArtifactObjectPath(const std::string& sha256) const {
   return absl::StrCat(artifact_root_, "/objects/", sha256);
 }
@@ -304,6 +315,51 @@ absl::StatusOr<std::string> Platform::AccessToken(const std::string& device_id,
                            key.Sign(LoginMessage(device_id, challenge.nonce())));
   UPDRAFT_ASSIGN_OR_RETURN(v1::LoginResponse login, Login(device_id, challenge.nonce(), signature));
   return login.access_token();
+}
+
+absl::StatusOr<std::vector<std::string>> Platform::ImportAndLogIn(
+    const std::vector<std::string>& device_ids, int per_window, absl::Duration window_gap) {
+  const int n = static_cast<int>(device_ids.size());
+  std::string csv = "device_id,key_type,public_key\n";
+  std::vector<Ed25519KeyPair> keys;
+  for (const std::string& id : device_ids) {
+    UPDRAFT_ASSIGN_OR_RETURN(Ed25519KeyPair key, Ed25519KeyPair::Generate());
+    absl::StrAppend(&csv, id, ",ed25519,", absl::WebSafeBase64Escape(key.public_key()), "\n");
+    keys.push_back(std::move(key));
+  }
+  v1::ImportDevicesRequest request;
+  request.set_csv(csv);
+  UPDRAFT_ASSIGN_OR_RETURN(
+      v1::ImportDevicesResponse imported,
+      ManagementCall<v1::ImportDevicesResponse>(
+          *operator_, [&](grpc::ClientContext* ctx, v1::ImportDevicesResponse* out) {
+            return auth_admin_->ImportDevices(ctx, request, out);
+          }));
+  if (imported.imported() != n) {
+    return absl::InternalError(
+        absl::StrCat("imported ", imported.imported(), " of ", n, " devices"));
+  }
+  std::vector<absl::StatusOr<std::string>> tokens(n, absl::UnknownError("not logged in"));
+  for (int start = 0; start < n; start += per_window) {
+    if (start > 0) clock_.Advance(window_gap);
+    const int end = std::min(n, start + per_window);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = start + t; i < end; i += 4) tokens[i] = AccessToken(device_ids[i], keys[i]);
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    if (!tokens[i].ok()) {
+      return absl::Status(tokens[i].status().code(),
+                          absl::StrCat(device_ids[i], ": ", tokens[i].status().message()));
+    }
+    out.push_back(*std::move(tokens[i]));
+  }
+  return out;
 }
 
 absl::StatusOr<v1::CheckForUpdatesResponse> Platform::CheckForUpdates(

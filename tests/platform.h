@@ -71,6 +71,9 @@ class Platform {
   // Flags for the notifier binary on this platform's database, Redis and
   // auth, signing notifications with the key in `notification_key_file`.
   std::vector<std::string> NotifierProcessFlags(const std::string& notification_key_file);
+  // Flags for the download binary on this platform's Redis and auth, keeping
+  // artifacts under `artifact_root`.
+  std::vector<std::string> DownloadProcessFlags(const std::string& artifact_root);
 
   v1::Auth::StubInterface& auth() { return *auth_; }
   v1::CatalogAdmin::StubInterface& catalog_admin() { return *catalog_admin_; }
@@ -104,6 +107,13 @@ class Platform {
                                           const std::string& signature);
   // GetChallenge, sign LoginMessage with `key`, Login.
   absl::StatusOr<std::string> AccessToken(const std::string& device_id, const Ed25519KeyPair& key);
+  // Registers `device_ids` with auth in one AuthAdmin.ImportDevices CSV (a
+  // fresh Ed25519 key each) and logs each in on 4 threads: their access
+  // tokens, in order. Auth allows 1,000 login steps (GetChallenge, Login) per
+  // source and minute: the logins run `per_window` at a time, the clock
+  // advanced by `window_gap` before every window but the first.
+  absl::StatusOr<std::vector<std::string>> ImportAndLogIn(
+      const std::vector<std::string>& device_ids, int per_window, absl::Duration window_gap);
   absl::StatusOr<v1::CheckForUpdatesResponse> CheckForUpdates(
       const std::string& token, const v1::CheckForUpdatesRequest& request);
   // Every chunk Download.Fetch streams, or the stream's final error.
