@@ -7,7 +7,9 @@
 #             vs libcurl Range requests to nginx (sendfile); chunks re-fetched
 #             after a cut
 #   catalog   update checks/s over gRPC by 10,000 devices with 50-component
-#             inventories vs a bare gRPC unary service (same requests); p99
+#             inventories, from a load process, vs a bare gRPC server on the
+#             same method (same requests), in alternating rounds; p99, server
+#             CPU per check
 #   sdk       device SDK footprint: stripped size of the SDK + C API as a
 #             shared library; RSS of one idle device holding its IP Push stream
 #             vs a bare gRPC client holding one stream; KiB per device in the
@@ -71,7 +73,7 @@ case "$name" in
   catalog)
     fresh_state updraft_bench 'bench:*'
     "$ROOT/bazel-bin/bench/catalog_bench" --pg_uri="$(pg_uri updraft_bench)" \
-      --redis="127.0.0.1:$REDIS_PORT"
+      --redis="127.0.0.1:$REDIS_PORT" --work_dir="$RUN_DIR" "${@:2}"
     ;;
   sdk)
     fresh_state updraft_bench_sdk 'bench:sdk:*'

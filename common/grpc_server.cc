@@ -20,7 +20,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(Options options) {
   for (const auto& [key, value] : options.int_channel_args) builder.AddChannelArgument(key, value);
   if (options.metrics != nullptr) {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> f;
-    f.push_back(options.metrics->NewRpcInterceptorFactory());
+    f.push_back(options.metrics->NewRpcInterceptorFactory(options.methods_observing_themselves));
     builder.experimental().SetInterceptorCreators(std::move(f));
   }
   s->server_ = builder.BuildAndStart();

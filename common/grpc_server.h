@@ -23,6 +23,9 @@ class GrpcServer {
     std::vector<grpc::Service*> services;
     // Optional; RPC metrics are recorded when set.
     Metrics* metrics = nullptr;
+    // Methods whose handlers record their own RPC metrics (see
+    // Metrics::NewRpcInterceptorFactory), e.g. a service's hot path.
+    std::vector<std::string> methods_observing_themselves;
     std::shared_ptr<grpc::ServerCredentials> credentials;
     // Applied to the builder last, for service-specific tuning.
     std::vector<std::pair<std::string, int>> int_channel_args;

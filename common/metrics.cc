@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
 namespace updraft {
@@ -9,8 +10,8 @@ namespace {
 
 class RpcMetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  RpcMetricsInterceptor(Metrics* metrics, std::string method)
-      : metrics_(metrics), method_(std::move(method)), start_(std::chrono::steady_clock::now()) {}
+  RpcMetricsInterceptor(Metrics* metrics, const char* method)
+      : metrics_(metrics), method_(method), start_(std::chrono::steady_clock::now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
@@ -23,20 +24,23 @@ class RpcMetricsInterceptor : public grpc::experimental::Interceptor {
 
  private:
   Metrics* metrics_;
-  std::string method_;
+  const char* method_;  // the server's registered name: lives as long as the call
   std::chrono::steady_clock::time_point start_;
 };
 
 class RpcMetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit RpcMetricsInterceptorFactory(Metrics* metrics) : metrics_(metrics) {}
+  RpcMetricsInterceptorFactory(Metrics* metrics, std::vector<std::string> skip)
+      : metrics_(metrics), skip_(skip.begin(), skip.end()) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
+    if (skip_.contains(info->method())) return nullptr;  // gRPC then runs no interceptor
     return new RpcMetricsInterceptor(metrics_, info->method());
   }
 
  private:
   Metrics* metrics_;
+  const absl::flat_hash_set<std::string> skip_;
 };
 
 }  // namespace
@@ -95,15 +99,34 @@ int Metrics::port() const {
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-Metrics::NewRpcInterceptorFactory() {
-  return std::make_unique<RpcMetricsInterceptorFactory>(this);
+Metrics::NewRpcInterceptorFactory(std::vector<std::string> observed_by_handlers) {
+  return std::make_unique<RpcMetricsInterceptorFactory>(this, std::move(observed_by_handlers));
 }
 
-void Metrics::ObserveRpc(const std::string& method, grpc::StatusCode code, double seconds) {
-  handled_->Add({{"method", method}, {"code", GrpcCodeName(code)}}).Increment();
+void Metrics::ObserveRpc(absl::string_view method, grpc::StatusCode code, double seconds) {
+  const int c = static_cast<int>(code);
+  const RpcSeries& series = SeriesFor(method, c >= 0 && c <= 16 ? c : 2 /* UNKNOWN */);
+  series.handled->Increment();
+  series.latency->Observe(seconds);
+}
+
+const Metrics::RpcSeries& Metrics::SeriesFor(absl::string_view method, int code) {
+  {
+    absl::ReaderMutexLock lock(&series_mu_);
+    auto it = series_.find(method);
+    if (it != series_.end() && it->second[code].handled != nullptr) return it->second[code];
+  }
   static const prometheus::Histogram::BucketBoundaries kBuckets = {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
-  latency_->Add({{"method", method}, {"code", GrpcCodeName(code)}}, kBuckets).Observe(seconds);
+  const std::map<std::string, std::string> labels = {
+      {"method", std::string(method)}, {"code", GrpcCodeName(static_cast<grpc::StatusCode>(code))}};
+  absl::MutexLock lock(&series_mu_);
+  RpcSeries& series = series_[method][code];
+  if (series.handled == nullptr) {
+    series.latency = &latency_->Add(labels, kBuckets);
+    series.handled = &handled_->Add(labels);
+  }
+  return series;
 }
 
 }  // namespace updraft

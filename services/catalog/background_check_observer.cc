@@ -4,8 +4,11 @@
 
 namespace updraft::catalog {
 
-BackgroundCheckObserver::BackgroundCheckObserver(CampaignObserver* target, size_t max_queued)
-    : target_(target), max_queued_(max_queued), thread_([this] { Run(); }) {}
+BackgroundCheckObserver::BackgroundCheckObserver(CampaignObserver* target, size_t max_queued,
+                                                 absl::Duration linger, size_t batch)
+    : target_(target), max_queued_(max_queued), linger_(linger), batch_(batch), thread_([this] {
+        Run();
+      }) {}
 
 BackgroundCheckObserver::~BackgroundCheckObserver() {
   {
@@ -39,7 +42,9 @@ void BackgroundCheckObserver::Flush() {
   const uint64_t target = queued_;
   auto handed_over = [this, target]()
                          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_ >= target; };
+  ++flushing_;
   mu_.Await(absl::Condition(&handed_over));
+  --flushing_;
 }
 
 int64_t BackgroundCheckObserver::dropped() const {
@@ -49,18 +54,23 @@ int64_t BackgroundCheckObserver::dropped() const {
 
 void BackgroundCheckObserver::Run() {
   while (true) {
-    Check check;
+    std::deque<Check> batch;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || !queue_.empty(); };
       mu_.Await(absl::Condition(&ready));
+      auto hand_over = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stop_ || flushing_ > 0 || queue_.size() >= batch_;
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&hand_over), linger_);
       if (queue_.empty()) return;  // stopping, nothing left
-      check = std::move(queue_.front());
-      queue_.pop_front();
+      batch.swap(queue_);
     }
-    target_->OnCheck(check.device_id, check.attributes, check.offered);
+    for (const Check& check : batch) {
+      target_->OnCheck(check.device_id, check.attributes, check.offered);
+    }
     absl::MutexLock lock(&mu_);
-    ++done_;
+    done_ += batch.size();
   }
 }
 

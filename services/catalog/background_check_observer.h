@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "services/catalog/campaign_observer.h"
 #include "updraft/v1/catalog.pb.h"
 
@@ -20,10 +21,18 @@ namespace updraft::catalog {
 // delay a device's answer. OnReport first waits until every check queued
 // before it was handed over, then forwards it, so a device's "downloading"
 // never lands after its "installed".
+//
+// The thread wakes for the first queued check, then lingers (up to `linger`,
+// or until `batch` checks wait) and hands over everything queued in one go:
+// a busy server pays one wake-up per batch instead of one per check (at
+// 20,000 checks/s, one per check cost about a fifth of the catalog's CPU in
+// futex calls and rescheduling).
 class BackgroundCheckObserver : public CampaignObserver {
  public:
   // `target` must outlive this object.
-  explicit BackgroundCheckObserver(CampaignObserver* target, size_t max_queued = 65536);
+  explicit BackgroundCheckObserver(CampaignObserver* target, size_t max_queued = 65536,
+                                   absl::Duration linger = absl::Milliseconds(20),
+                                   size_t batch = 512);
   ~BackgroundCheckObserver() override;  // hands over what is queued, then stops
 
   void OnCheck(const std::string& device_id, const v1::DeviceAttributes& attributes,
@@ -46,11 +55,14 @@ class BackgroundCheckObserver : public CampaignObserver {
 
   CampaignObserver* const target_;
   const size_t max_queued_;
+  const absl::Duration linger_;
+  const size_t batch_;
   mutable absl::Mutex mu_;
   std::deque<Check> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t queued_ ABSL_GUARDED_BY(mu_) = 0;  // checks ever queued
   uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;    // ... and handed over or dropped
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  int flushing_ ABSL_GUARDED_BY(mu_) = 0;  // Flush calls waiting: no lingering
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

@@ -25,6 +25,7 @@ class Recorder : public CampaignObserver {
     absl::MutexLock lock(&mu_);
     calls_.push_back("check " + device_id + " " + attributes.model() + " " +
                      std::to_string(offered.size()));
+    if (calls_.size() == notify_at_) reached_.Notify();
   }
   void OnReport(const std::string& device_id, const std::string& release_id,
                 v1::ResultCode) override {
@@ -36,6 +37,8 @@ class Recorder : public CampaignObserver {
     return calls_;
   }
   bool hold_ = false;
+  size_t notify_at_ = 0;  // reached_ is notified when this many checks arrived
+  absl::Notification reached_;
   absl::Notification entered_;
   absl::Notification release_;
 
@@ -82,6 +85,24 @@ TEST(BackgroundCheckObserverTest, DestructionHandsOverWhatIsQueued) {
     for (int i = 0; i < 100; ++i) observer.OnCheck("d", Model("A"), {});
   }
   EXPECT_EQ(recorder.calls().size(), 100u);
+}
+
+TEST(BackgroundCheckObserverTest, AFullBatchIsHandedOverWithoutWaitingForTheLinger) {
+  Recorder recorder;
+  recorder.notify_at_ = 3;
+  BackgroundCheckObserver observer(&recorder, 100, absl::InfiniteDuration(), /*batch=*/3);
+  for (int i = 0; i < 3; ++i) observer.OnCheck("d" + std::to_string(i), Model("A"), {});
+  recorder.reached_.WaitForNotification();  // hangs (the test times out) if it lingered
+  EXPECT_THAT(recorder.calls(), ElementsAre("check d0 A 0", "check d1 A 0", "check d2 A 0"));
+}
+
+TEST(BackgroundCheckObserverTest, ReportsCutTheLingerShort) {
+  Recorder recorder;
+  BackgroundCheckObserver observer(&recorder, 100, absl::InfiniteDuration(), /*batch=*/1000);
+  observer.OnCheck("d1", Model("A1"), {"rel_1"});
+  observer.OnCheck("d2", Model("B2"), {});
+  observer.OnReport("d1", "rel_1", v1::SUCCESS);  // hangs if the worker kept lingering
+  EXPECT_THAT(recorder.calls(), ElementsAre("check d1 A1 1", "check d2 B2 0", "report d1 rel_1"));
 }
 
 }  // namespace

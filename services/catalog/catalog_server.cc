@@ -136,13 +136,15 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Create(Options opt
   s->admin_api_ =
       std::make_unique<GrpcCatalogAdmin>(s->service_.get(), &s->auth_->operator_verifier());
   s->device_api_ = std::make_unique<GrpcDeviceCatalog>(
-      s->service_.get(), &s->auth_->device_verifier(), &s->metrics_->registry());
+      s->service_.get(), &s->auth_->device_verifier(), s->metrics_.get());
   UPDRAFT_ASSIGN_OR_RETURN(
-      s->grpc_server_, GrpcServer::Start({.listen_address = options.listen_address,
-                                          .services = {s->admin_api_.get(), s->device_api_.get(),
-                                                       s->campaigns_->service()},
-                                          .metrics = s->metrics_.get(),
-                                          .credentials = std::move(credentials)}));
+      s->grpc_server_,
+      GrpcServer::Start(
+          {.listen_address = options.listen_address,
+           .services = {s->admin_api_.get(), s->device_api_.get(), s->campaigns_->service()},
+           .metrics = s->metrics_.get(),
+           .methods_observing_themselves = {GrpcDeviceCatalog::kCheckForUpdatesMethod},
+           .credentials = std::move(credentials)}));
   options.logger->Info("catalog started", {{"listen", options.listen_address},
                                            {"port", absl::StrCat(s->port())},
                                            {"metrics_port", absl::StrCat(s->metrics_port())},

@@ -319,10 +319,10 @@ absl::StatusOr<v1::CheckForUpdatesResponse> CatalogService::CheckForUpdates(
     for (const DeviceComponent& c : decision.unknown) {
       options_.logger->Log(Logger::Level::kDebug, "unknown inventory component",
                            {{"device_id", device_id},
-                            {"release_id", c.release_id},
-                            {"author", c.author},
-                            {"name", c.name},
-                            {"version", c.version}});
+                            {"release_id", std::string(c.release_id)},
+                            {"author", std::string(c.author)},
+                            {"name", std::string(c.name)},
+                            {"version", std::string(c.version)}});
     }
   }
   if (options_.campaigns != nullptr) {

@@ -1,5 +1,7 @@
 #include "services/catalog/grpc_catalog_service.h"
 
+#include <chrono>
+
 #include "common/device_auth.h"
 #include "common/operator_auth.h"
 #include "common/status_util.h"
@@ -104,61 +106,41 @@ grpc::Status GrpcCatalogAdmin::GetScomoTree(grpc::ServerContext* context,
 }
 
 GrpcDeviceCatalog::GrpcDeviceCatalog(CatalogService* service, TokenVerifier* verifier,
-                                     prometheus::Registry* registry)
-    : service_(service), verifier_(verifier) {
+                                     Metrics* metrics)
+    : service_(service), verifier_(verifier), metrics_(metrics) {
   SetMessageAllocatorFor_CheckForUpdates(&arenas_);
-  if (registry == nullptr) return;
+  if (metrics == nullptr) return;
   auto& checks = prometheus::BuildCounter()
                      .Name("updraft_catalog_update_checks_total")
                      .Help("Successful update checks, by whether anything was offered.")
-                     .Register(*registry);
+                     .Register(metrics->registry());
   checks_with_offers_ = &checks.Add({{"result", "offers"}});
   checks_nothing_new_ = &checks.Add({{"result", "nothing_new"}});
   reports_ = &prometheus::BuildCounter()
                   .Name("updraft_catalog_reports_total")
                   .Help("New device result reports, by SCOMO result code.")
-                  .Register(*registry);
-}
-
-namespace {
-
-// One call's messages and the arena they live on. The arena starts in a
-// block inside the holder, which a typical check (a 2.7 KB inventory, an
-// answer with at most a few offers) does not outgrow.
-class ArenaHolder
-    : public grpc::MessageHolder<v1::CheckForUpdatesRequest, v1::CheckForUpdatesResponse> {
- public:
-  ArenaHolder() : arena_(block_, sizeof block_) {
-    set_request(google::protobuf::Arena::CreateMessage<v1::CheckForUpdatesRequest>(&arena_));
-    set_response(google::protobuf::Arena::CreateMessage<v1::CheckForUpdatesResponse>(&arena_));
-  }
-  void Release() override { delete this; }
-
- private:
-  alignas(8) char block_[32 * 1024];
-  google::protobuf::Arena arena_;
-};
-
-}  // namespace
-
-grpc::MessageHolder<v1::CheckForUpdatesRequest, v1::CheckForUpdatesResponse>*
-GrpcDeviceCatalog::CheckArenas::AllocateMessages() {
-  return new ArenaHolder;
+                  .Register(metrics->registry());
 }
 
 grpc::ServerUnaryReactor* GrpcDeviceCatalog::CheckForUpdates(
     grpc::CallbackServerContext* context, const v1::CheckForUpdatesRequest* request,
     v1::CheckForUpdatesResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status s;
   absl::StatusOr<std::string> device_id = AuthenticateDevice(*context, *verifier_);
   if (!device_id.ok()) {
-    reactor->Finish(ToGrpcStatus(device_id.status()));
-    return reactor;
+    s = ToGrpcStatus(device_id.status());
+  } else {
+    s = ReplyWith(service_->CheckForUpdates(*device_id, *request), response);
   }
-  grpc::Status s = ReplyWith(service_->CheckForUpdates(*device_id, *request), response);
-  if (s.ok() && checks_with_offers_ != nullptr) {
-    (response->offers().empty() ? checks_nothing_new_ : checks_with_offers_)->Increment();
+  if (metrics_ != nullptr) {
+    if (s.ok()) {
+      (response->offers().empty() ? checks_nothing_new_ : checks_with_offers_)->Increment();
+    }
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    metrics_->ObserveRpc(kCheckForUpdatesMethod, s.error_code(), elapsed.count());
   }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(s);
   return reactor;
 }

@@ -3,6 +3,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "common/arena_messages.h"
+#include "common/metrics.h"
 #include "common/token.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -67,13 +69,16 @@ class GrpcCatalogAdmin final : public v1::CatalogAdmin::Service {
 //   updraft_catalog_update_checks_total{result="offers"|"nothing_new"}
 //   updraft_catalog_reports_total{code="SUCCESS"|...}  (new reports only)
 // CheckForUpdates, the hot path, runs on gRPC's callback API with the
-// request and response on a per-call protobuf arena (`CheckArenas`): a
+// request and response on a per-call protobuf arena (`ArenaMessages`): a
 // 50-component inventory is parsed without a heap allocation per string.
 class GrpcDeviceCatalog final
     : public v1::DeviceCatalog::WithCallbackMethod_CheckForUpdates<v1::DeviceCatalog::Service> {
  public:
-  GrpcDeviceCatalog(CatalogService* service, TokenVerifier* verifier,
-                    prometheus::Registry* registry = nullptr);
+  // Full name of the method that records its own RPC metrics (pass it in
+  // GrpcServer::Options::methods_observing_themselves).
+  static constexpr char kCheckForUpdatesMethod[] = "/updraft.v1.DeviceCatalog/CheckForUpdates";
+
+  GrpcDeviceCatalog(CatalogService* service, TokenVerifier* verifier, Metrics* metrics = nullptr);
 
   grpc::ServerUnaryReactor* CheckForUpdates(grpc::CallbackServerContext* context,
                                             const v1::CheckForUpdatesRequest* request,
@@ -82,17 +87,10 @@ class GrpcDeviceCatalog final
                             v1::ReportResultResponse* response) override;
 
  private:
-  // Hands gRPC a request and response on an arena of their own per call.
-  class CheckArenas
-      : public grpc::MessageAllocator<v1::CheckForUpdatesRequest, v1::CheckForUpdatesResponse> {
-   public:
-    grpc::MessageHolder<v1::CheckForUpdatesRequest, v1::CheckForUpdatesResponse>* AllocateMessages()
-        override;
-  };
-
   CatalogService* service_;
   TokenVerifier* verifier_;
-  CheckArenas arenas_;
+  Metrics* metrics_;
+  ArenaMessages<v1::CheckForUpdatesRequest, v1::CheckForUpdatesResponse> arenas_;
   // Looked up once: Family::Add hashes its labels under a lock on every call.
   prometheus::Counter* checks_with_offers_ = nullptr;
   prometheus::Counter* checks_nothing_new_ = nullptr;

@@ -6,6 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
+#include "common/grpc_server.h"
+#include "common/metrics.h"
+#include "common/grpc_server.h"
+#include "common/metrics.h"
 #include "common/token.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -40,19 +44,24 @@ class GrpcCatalogServiceTest : public ::testing::Test {
     operator_verifier_ =
         std::make_unique<TokenVerifier>(&keys_, &clock_, std::string(kOperatorAudience));
     admin_api_ = std::make_unique<GrpcCatalogAdmin>(service_.get(), operator_verifier_.get());
-    device_api_ = std::make_unique<GrpcDeviceCatalog>(service_.get(), verifier_.get(), &registry_);
-    grpc::ServerBuilder builder;
-    builder.RegisterService(admin_api_.get());
-    builder.RegisterService(device_api_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    auto channel = server_->InProcessChannel(grpc::ChannelArguments());
+    auto metrics = Metrics::Create("");
+    ASSERT_TRUE(metrics.ok());
+    metrics_ = *std::move(metrics);
+    device_api_ =
+        std::make_unique<GrpcDeviceCatalog>(service_.get(), verifier_.get(), metrics_.get());
+    auto server = GrpcServer::Start(
+        {.services = {admin_api_.get(), device_api_.get()},
+         .metrics = metrics_.get(),
+         .methods_observing_themselves = {GrpcDeviceCatalog::kCheckForUpdatesMethod}});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    auto channel = server_->server()->InProcessChannel(grpc::ChannelArguments());
     admin_ = v1::CatalogAdmin::NewStub(channel);
     device_ = v1::DeviceCatalog::NewStub(channel);
   }
 
   void TearDown() override {
-    if (server_) server_->Shutdown();
+    if (server_) server_->Shutdown(absl::ZeroDuration());
   }
 
   void Authorize(grpc::ClientContext* ctx, absl::string_view device_id,
@@ -95,30 +104,37 @@ class GrpcCatalogServiceTest : public ::testing::Test {
     return release;
   }
 
-  double Counter(const std::string& name, const std::string& label, const std::string& value) {
-    for (const auto& family : registry_.Collect()) {
+  // The counter `name` whose labels include every one of `labels`.
+  double Counter(const std::string& name,
+                 const std::vector<std::pair<std::string, std::string>>& labels) {
+    for (const auto& family : metrics_->registry().Collect()) {
       if (family.name != name) continue;
       for (const auto& metric : family.metric) {
+        size_t matched = 0;
         for (const auto& l : metric.label) {
-          if (l.name == label && l.value == value) return metric.counter.value;
+          for (const auto& [k, v] : labels) matched += l.name == k && l.value == v;
         }
+        if (matched == labels.size()) return metric.counter.value;
       }
     }
     return 0;
+  }
+  double Counter(const std::string& name, const std::string& label, const std::string& value) {
+    return Counter(name, {{label, value}});
   }
 
   FakeClock clock_;
   FakeCatalogStore store_;
   FakeManifestSource manifests_;
   StaticKeySource keys_;
-  prometheus::Registry registry_;
+  std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<CatalogService> service_;
   std::unique_ptr<TokenSigner> signer_;
   std::unique_ptr<TokenVerifier> verifier_;
   std::unique_ptr<TokenVerifier> operator_verifier_;
   std::unique_ptr<GrpcCatalogAdmin> admin_api_;
   std::unique_ptr<GrpcDeviceCatalog> device_api_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<GrpcServer> server_;
   std::unique_ptr<v1::CatalogAdmin::Stub> admin_;
   std::unique_ptr<v1::DeviceCatalog::Stub> device_;
 };
@@ -302,6 +318,25 @@ TEST_F(GrpcCatalogServiceTest, ManagementRpcsCheckTheOperatorRole) {
       }
     }
   }
+}
+
+TEST_F(GrpcCatalogServiceTest, UpdateChecksAreInTheRpcMetricsOnce) {
+  const std::string check = GrpcDeviceCatalog::kCheckForUpdatesMethod;
+  v1::CheckForUpdatesResponse offers;
+  grpc::ClientContext ok_ctx;
+  Authorize(&ok_ctx, "dev-1");
+  ASSERT_TRUE(device_->CheckForUpdates(&ok_ctx, {}, &offers).ok());
+  grpc::ClientContext anonymous;
+  EXPECT_EQ(device_->CheckForUpdates(&anonymous, {}, &offers).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  CreatePublishedRelease();  // three admin calls, through the interceptor
+
+  const std::string handled = "updraft_grpc_server_handled_total";
+  EXPECT_EQ(Counter(handled, {{"method", check}, {"code", "OK"}}), 1);
+  EXPECT_EQ(Counter(handled, {{"method", check}, {"code", "UNAUTHENTICATED"}}), 1);
+  EXPECT_EQ(
+      Counter(handled, {{"method", "/updraft.v1.CatalogAdmin/PublishRelease"}, {"code", "OK"}}), 1);
+  EXPECT_EQ(Counter("updraft_catalog_update_checks_total", "result", "nothing_new"), 1);
 }
 
 }  // namespace

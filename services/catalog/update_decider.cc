@@ -50,9 +50,13 @@ bool ReleaseIndex::Newer(const Known& a, const Known& b) {
 
 ReleaseIndex::ReleaseIndex(std::vector<CatalogRelease> releases) {
   known_.reserve(releases.size());
+  absl::flat_hash_map<std::string, size_t> package_index;
   for (CatalogRelease& r : releases) {
     auto v = SemVer::Parse(r.version);
-    if (v.ok()) known_.push_back({std::move(r), *std::move(v)});
+    if (!v.ok()) continue;
+    auto [it, added] = package_index.emplace(r.package_id, packages_.size());
+    if (added) packages_.push_back(r.package_id);
+    known_.push_back({std::move(r), *std::move(v), it->second});
   }
   std::map<std::string, std::vector<size_t>> published;
   for (size_t i = 0; i < known_.size(); ++i) {
@@ -66,33 +70,34 @@ ReleaseIndex::ReleaseIndex(std::vector<CatalogRelease> releases) {
   for (auto& [package_id, list] : published) {
     std::sort(list.begin(), list.end(),
               [this](size_t a, size_t b) { return Newer(known_[a], known_[b]); });
-    published_.emplace_back(package_id, std::move(list));
+    published_.push_back({package_index.at(package_id), std::move(list)});
   }
 }
 
 UpdateDecision ReleaseIndex::Decide(const std::vector<DeviceComponent>& inventory,
                                     const DeviceProfile& device) const {
   UpdateDecision decision;
-  absl::flat_hash_map<std::string, size_t> installed;  // by package ID
-  installed.reserve(published_.size());
-  std::vector<std::pair<std::string, size_t>> matches;
+  // The release each package is installed at (by package index; kNone: not
+  // installed), and the packages one component matches.
+  constexpr size_t kNone = static_cast<size_t>(-1);
+  std::vector<size_t> installed(packages_.size(), kNone);
+  std::vector<std::pair<size_t, size_t>> matches;  // {package, release}
   for (const DeviceComponent& c : inventory) {
-    // The release each matched package is installed at.
     matches.clear();
     if (!c.release_id.empty()) {
       auto it = by_id_.find(c.release_id);
-      if (it != by_id_.end())
-        matches.emplace_back(known_[it->second].release.package_id, it->second);
+      if (it != by_id_.end()) matches.emplace_back(known_[it->second].package, it->second);
     }
     if (matches.empty()) {
-      auto it = by_triple_.find(Triple(c.author, c.name, c.version));
+      auto it = by_triple_.find(
+          Triple(std::string(c.author), std::string(c.name), std::string(c.version)));
       if (it != by_triple_.end()) {
         for (size_t k : it->second) {
-          const std::string& package_id = known_[k].release.package_id;
+          const size_t package = known_[k].package;
           auto m = std::find_if(matches.begin(), matches.end(),
-                                [&](const auto& p) { return p.first == package_id; });
+                                [&](const auto& p) { return p.first == package; });
           if (m == matches.end()) {
-            matches.emplace_back(package_id, k);
+            matches.emplace_back(package, k);
           } else if (Newer(known_[m->second], known_[k])) {
             m->second = k;  // the oldest release the DC proves
           }
@@ -104,17 +109,17 @@ UpdateDecision ReleaseIndex::Decide(const std::vector<DeviceComponent>& inventor
       continue;
     }
     if (!c.deployed) continue;
-    for (const auto& [package_id, match] : matches) {
-      auto [it, inserted] = installed.emplace(package_id, match);
-      if (!inserted && Newer(known_[match], known_[it->second])) it->second = match;
+    for (const auto& [package, match] : matches) {
+      size_t& at = installed[package];
+      if (at == kNone || Newer(known_[match], known_[at])) at = match;
     }
   }
 
   std::optional<SemVer> device_os;
   if (auto v = ParseOsVersion(device.os_version); v.ok()) device_os = *std::move(v);
-  for (const auto& [package_id, list] : published_) {
+  for (const Published& p : published_) {
     const Known* candidate = nullptr;
-    for (size_t k : list) {
+    for (size_t k : p.releases) {
       if (known_[k].release.compatibility.Matches(device, device_os)) {
         candidate = &known_[k];
         break;
@@ -123,14 +128,14 @@ UpdateDecision ReleaseIndex::Decide(const std::vector<DeviceComponent>& inventor
     if (candidate == nullptr) continue;
     UpdateOffer offer;
     offer.release_id = candidate->release.release_id;
-    offer.package_id = package_id;
+    offer.package_id = packages_[p.package];
     offer.package_name = candidate->release.package_name;
-    auto it = installed.find(package_id);
-    if (it == installed.end()) {
+    const size_t at = installed[p.package];
+    if (at == kNone) {
       offer.kind = OfferKind::kFreshInstall;
-    } else if (candidate->version > known_[it->second].version) {
+    } else if (candidate->version > known_[at].version) {
       offer.kind = OfferKind::kOverwrite;
-      offer.installed_version = known_[it->second].release.version;
+      offer.installed_version = known_[at].release.version;
     } else {
       continue;
     }

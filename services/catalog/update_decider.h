@@ -16,12 +16,14 @@ namespace updraft::catalog {
 
 // One component of a device's inventory (SCOMO Inventory/Delivered or
 // Inventory/Deployed). release_id is empty for software installed offline.
+// A view: the strings belong to the caller (an update check's request) and
+// must outlive the decision made from it.
 struct DeviceComponent {
-  std::string dc_id;
-  std::string release_id;
-  std::string author;
-  std::string name;
-  std::string version;
+  absl::string_view dc_id;
+  absl::string_view release_id;
+  absl::string_view author;
+  absl::string_view name;
+  absl::string_view version;
   // True for Inventory/Deployed (installed), false for Delivered.
   bool deployed = true;
 };
@@ -119,15 +121,21 @@ class ReleaseIndex {
   struct Known {
     CatalogRelease release;
     SemVer version;
+    size_t package;  // index into packages_
+  };
+  // A package's published releases, newest first.
+  struct Published {
+    size_t package;
+    std::vector<size_t> releases;
   };
   using Triple = std::tuple<std::string, std::string, std::string>;
   static bool Newer(const Known& a, const Known& b);
 
   std::vector<Known> known_;
+  std::vector<std::string> packages_;  // package IDs; a check keys packages by index
   absl::flat_hash_map<std::string, size_t> by_id_;
   absl::flat_hash_map<Triple, std::vector<size_t>> by_triple_;
-  // Published releases per package ID, newest first.
-  std::vector<std::pair<std::string, std::vector<size_t>>> published_;
+  std::vector<Published> published_;  // by package ID
 };
 
 // One-off decision (builds a ReleaseIndex).

@@ -17,9 +17,10 @@ CatalogRelease Release(std::string id, std::string package, std::string version,
   return r;
 }
 
-DeviceComponent Installed(std::string release_id, std::string author = "", std::string name = "",
-                          std::string version = "") {
-  return {"", std::move(release_id), std::move(author), std::move(name), std::move(version), true};
+// A view of string literals (DeviceComponent does not own its strings).
+DeviceComponent Installed(absl::string_view release_id, absl::string_view author = "",
+                          absl::string_view name = "", absl::string_view version = "") {
+  return {"", release_id, author, name, version, true};
 }
 
 TEST(UpdateDeciderTest, FreshInstallOfNewestPublished) {

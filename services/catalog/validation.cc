@@ -14,24 +14,31 @@
 namespace updraft::catalog {
 namespace {
 
-absl::Status ValidateComponent(const std::string& f, const v1::InventoryComponent& c) {
+// Validates one component with field names relative to it ("dc_id"); the
+// caller names the component only when it fails (InComponent), so that a
+// check of a 50-component inventory builds no strings.
+absl::Status ValidateComponent(const v1::InventoryComponent& c) {
   if (!c.dc_id().empty()) {
-    UPDRAFT_RETURN_IF_ERROR(ValidateIdentifier(absl::StrCat(f, ".dc_id"), c.dc_id(), kMaxIdLength));
+    UPDRAFT_RETURN_IF_ERROR(ValidateIdentifier("dc_id", c.dc_id(), kMaxIdLength));
   }
   if (!c.release_id().empty()) {
-    UPDRAFT_RETURN_IF_ERROR(
-        ValidateIdentifier(absl::StrCat(f, ".release_id"), c.release_id(), kMaxIdLength));
+    UPDRAFT_RETURN_IF_ERROR(ValidateIdentifier("release_id", c.release_id(), kMaxIdLength));
   }
-  UPDRAFT_RETURN_IF_ERROR(
-      ValidateText(absl::StrCat(f, ".author"), c.author(), kMaxAuthorLength, false));
-  UPDRAFT_RETURN_IF_ERROR(ValidateText(absl::StrCat(f, ".name"), c.name(), kMaxNameLength, false));
-  UPDRAFT_RETURN_IF_ERROR(
-      ValidateText(absl::StrCat(f, ".version"), c.version(), kMaxVersionLength, false));
+  UPDRAFT_RETURN_IF_ERROR(ValidateText("author", c.author(), kMaxAuthorLength, false));
+  UPDRAFT_RETURN_IF_ERROR(ValidateText("name", c.name(), kMaxNameLength, false));
+  UPDRAFT_RETURN_IF_ERROR(ValidateText("version", c.version(), kMaxVersionLength, false));
   if (!v1::ComponentState_IsValid(c.state())) {
     return absl::InvalidArgumentError(
-        absl::StrCat(f, ".state ", static_cast<int>(c.state()), " is not a ComponentState"));
+        absl::StrCat("state ", static_cast<int>(c.state()), " is not a ComponentState"));
   }
   return absl::OkStatus();
+}
+
+// `s` about component `index` of `field`, its message prefixed with
+// "field[index].".
+absl::Status InComponent(absl::string_view field, int index, const absl::Status& s) {
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat(field, "[", index, "].", s.message()));
 }
 
 absl::Status CheckCount(absl::string_view field, int size) {
@@ -147,10 +154,10 @@ absl::Status ValidateInventory(
     absl::string_view field, const google::protobuf::RepeatedPtrField<v1::InventoryComponent>& c) {
   UPDRAFT_RETURN_IF_ERROR(CheckCount(field, c.size()));
   for (int i = 0; i < c.size(); ++i) {
-    std::string f = absl::StrCat(field, "[", i, "]");
-    UPDRAFT_RETURN_IF_ERROR(ValidateComponent(f, c[i]));
+    UPDRAFT_RETURN_IF_ERROR(InComponent(field, i, ValidateComponent(c[i])));
     if (c[i].location() != v1::DELIVERED && c[i].location() != v1::DEPLOYED) {
-      return absl::InvalidArgumentError(absl::StrCat(f, ".location must be DELIVERED or DEPLOYED"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "[", i, "].location must be DELIVERED or DEPLOYED"));
     }
   }
   return absl::OkStatus();
@@ -161,19 +168,19 @@ absl::Status ValidateDeployed(absl::string_view field,
   UPDRAFT_RETURN_IF_ERROR(CheckCount(field, c.size()));
   std::set<std::pair<std::string, std::string>> seen;
   for (int i = 0; i < c.size(); ++i) {
-    std::string f = absl::StrCat(field, "[", i, "]");
-    UPDRAFT_RETURN_IF_ERROR(ValidateComponent(f, c[i]));
+    UPDRAFT_RETURN_IF_ERROR(InComponent(field, i, ValidateComponent(c[i])));
+    absl::Status problem;
     if (c[i].location() != v1::DEPLOYED && c[i].location() != v1::COMPONENT_LOCATION_UNSPECIFIED) {
-      return absl::InvalidArgumentError(absl::StrCat(f, ".location must be DEPLOYED"));
+      problem = absl::InvalidArgumentError("location must be DEPLOYED");
+    } else if (c[i].name().empty()) {
+      problem = absl::InvalidArgumentError("name is required");
+    } else if (c[i].version().empty()) {
+      problem = absl::InvalidArgumentError("version is required");
     }
-    if (c[i].name().empty())
-      return absl::InvalidArgumentError(absl::StrCat(f, ".name is required"));
-    if (c[i].version().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(f, ".version is required"));
-    }
+    UPDRAFT_RETURN_IF_ERROR(InComponent(field, i, problem));
     if (!seen.insert({c[i].author(), c[i].name()}).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(f, " repeats author '", c[i].author(), "' and name '", c[i].name(), "'"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, "[", i, "] repeats author '", c[i].author(), "' and name '", c[i].name(), "'"));
     }
   }
   return absl::OkStatus();
