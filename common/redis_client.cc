@@ -115,6 +115,16 @@ absl::StatusOr<RedisReply> RedisClient::Command(const std::vector<std::string>& 
   return result;
 }
 
+absl::Status RedisClient::SetWithTtl(const std::string& key, const std::string& value,
+                                     absl::Duration ttl) {
+  auto r = Command({"SET", key, value, "PX", absl::StrCat(absl::ToInt64Milliseconds(ttl))});
+  if (!r.ok()) return r.status();
+  if (r->type != RedisReply::Type::kStatus || r->str != "OK") {
+    return absl::InternalError(absl::StrCat("redis SET of ", key, " did not answer OK"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> RedisClient::SetIfAbsent(const std::string& key, const std::string& value,
                                               absl::Duration ttl) {
   auto r = Command({"SET", key, value, "PX", absl::StrCat(absl::ToInt64Milliseconds(ttl)), "NX"});

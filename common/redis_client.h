@@ -45,6 +45,8 @@ class RedisClient {
   // Runs one command; binary-safe arguments.
   absl::StatusOr<RedisReply> Command(const std::vector<std::string>& args);
 
+  // SET key value PX ttl: replaces any value; an error unless Redis answers OK.
+  absl::Status SetWithTtl(const std::string& key, const std::string& value, absl::Duration ttl);
   // SET key value PX ttl NX: true when the key was set.
   absl::StatusOr<bool> SetIfAbsent(const std::string& key, const std::string& value,
                                    absl::Duration ttl);

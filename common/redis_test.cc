@@ -34,6 +34,19 @@ TEST_F(RedisTest, SetIfAbsentThenGetAndDeleteIsSingleUse) {
   EXPECT_FALSE(client_->GetAndDelete(Key("c"))->has_value());
 }
 
+TEST_F(RedisTest, SetWithTtlReplacesAndExpires) {
+  ASSERT_TRUE(client_->SetWithTtl(Key("s"), "one", absl::Seconds(30)).ok());
+  ASSERT_TRUE(client_->SetWithTtl(Key("s"), "two", absl::Milliseconds(1500)).ok());
+  EXPECT_EQ(client_->Command({"GET", Key("s")})->str, "two");
+  auto ttl = client_->Command({"PTTL", Key("s")});
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_GT(ttl->integer, 0);
+  EXPECT_LE(ttl->integer, 1500);
+  // A TTL Redis refuses (zero) is an error, and nothing is written.
+  EXPECT_FALSE(client_->SetWithTtl(Key("z"), "v", absl::ZeroDuration()).ok());
+  EXPECT_EQ(client_->Command({"EXISTS", Key("z")})->integer, 0);
+}
+
 TEST_F(RedisTest, IncrementWindowCountsAndExpires) {
   EXPECT_EQ(*client_->IncrementWindow(Key("n"), absl::Seconds(30)), 1);
   EXPECT_EQ(*client_->IncrementWindow(Key("n"), absl::Seconds(30)), 2);

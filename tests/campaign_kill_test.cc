@@ -203,8 +203,6 @@ class CampaignKillTest : public PlatformTest {
     ASSERT_NE(platform_, nullptr);
     // The child processes run on the real clock.
     platform_->clock().Advance(absl::Now() - platform_->clock().Now());
-    auth_admin_ = v1::AuthAdmin::NewStub(
-        grpc::CreateChannel(platform_->auth_address(), grpc::InsecureChannelCredentials()));
     campaigns_ = v1::CampaignAdmin::NewStub(
         grpc::CreateChannel(platform_->catalog_address(), grpc::InsecureChannelCredentials()));
   }
@@ -225,16 +223,9 @@ class CampaignKillTest : public PlatformTest {
 
   // A publisher API key for the catalog processes, written to key_file_.
   void CreatePublisherKey() {
-    grpc::ClientContext ctx;
-    ASSERT_TRUE(platform_->AuthorizeAsAdmin(&ctx).ok());
-    v1::CreateApiKeyRequest req;
-    req.set_name("campaign-catalog");
-    req.set_role("publisher");
-    v1::CreateApiKeyResponse resp;
-    grpc::Status s = auth_admin_->CreateApiKey(&ctx, req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
     key_file_ = absl::StrCat(dir_, "/publisher.key");
-    std::ofstream(key_file_) << resp.api_key() << "\n";
+    auto key = platform_->CreateApiKeyFile("campaign-catalog", "publisher", key_file_);
+    ASSERT_TRUE(key.ok()) << key.status();
   }
 
   // Imports kDevices into auth in one CSV and logs each in: ids and tokens.
@@ -259,7 +250,6 @@ class CampaignKillTest : public PlatformTest {
 
   std::string dir_ = device::testutil::NewTempDir("campaign-kill");
   std::string key_file_;
-  std::unique_ptr<v1::AuthAdmin::Stub> auth_admin_;
   std::unique_ptr<v1::CampaignAdmin::Stub> campaigns_;
 };
 

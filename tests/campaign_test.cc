@@ -109,8 +109,6 @@ class CampaignTest : public PlatformTest {
   void SetUp() override {
     PlatformTest::SetUp();
     ASSERT_NE(platform_, nullptr);
-    auth_admin_ = v1::AuthAdmin::NewStub(
-        grpc::CreateChannel(platform_->auth_address(), grpc::InsecureChannelCredentials()));
     dir_ = device::testutil::NewTempDir("campaign");
     logger_ =
         std::make_unique<Logger>("replica", &platform_->clock(), stderr, Logger::Level::kError);
@@ -123,20 +121,13 @@ class CampaignTest : public PlatformTest {
   // Creates an API key, writes it to a file (returned), logs in with it.
   std::string CreateKey(const std::string& name, const std::string& role,
                         std::unique_ptr<OperatorTokenSource>* source) {
-    grpc::ClientContext ctx;
-    EXPECT_TRUE(platform_->AuthorizeAsAdmin(&ctx).ok());
-    v1::CreateApiKeyRequest req;
-    req.set_name(name);
-    req.set_role(role);
-    v1::CreateApiKeyResponse resp;
-    grpc::Status s = auth_admin_->CreateApiKey(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
     std::string path = absl::StrCat(dir_, "/", name, ".key");
-    std::ofstream(path) << resp.api_key() << "\n";
+    auto key = platform_->CreateApiKeyFile(name, role, path);
+    EXPECT_TRUE(key.ok()) << key.status();
     *source = std::make_unique<OperatorTokenSource>(
         v1::Auth::NewStub(
             grpc::CreateChannel(platform_->auth_address(), grpc::InsecureChannelCredentials())),
-        resp.api_key(), &platform_->clock());
+        key.value_or(""), &platform_->clock());
     return path;
   }
 
@@ -249,7 +240,6 @@ class CampaignTest : public PlatformTest {
     return c;
   }
 
-  std::unique_ptr<v1::AuthAdmin::Stub> auth_admin_;
   std::string dir_;
   std::unique_ptr<Logger> logger_;
   std::string publisher_key_file_;

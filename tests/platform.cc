@@ -82,15 +82,8 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Start(Options options) {
   p->operator_ = std::make_unique<OperatorTokenSource>(v1::Auth::NewStub(Channel(p->auth_address_)),
                                                        admin_key, &p->clock_);
   // The catalog's own viewer key, for Download.GetManifest.
-  UPDRAFT_ASSIGN_OR_RETURN(CreatedApiKey catalog_key,
-                           p->auth_server_->admin().CreateApiKey(
-                               OperatorIdentity{"e2e", Role::kAdmin, ""}, "catalog", "viewer"));
   std::string catalog_key_file = absl::StrCat(p->dir_, "/catalog.key");
-  {
-    std::ofstream out(catalog_key_file);
-    out << catalog_key.api_key << "\n";
-    if (!out.good()) return absl::InternalError("cannot write " + catalog_key_file);
-  }
+  UPDRAFT_RETURN_IF_ERROR(p->CreateApiKeyFile("catalog", "viewer", catalog_key_file).status());
 
   download::DownloadServer::Options download;
   download.listen_address = "127.0.0.1:0";
@@ -286,6 +279,19 @@ absl::StatusOr<v1::DeviceState> Platform::GetDeviceState(const std::string& devi
                                          [&](grpc::ClientContext* ctx, v1::DeviceState* out) {
                                            return catalog_admin_->GetDeviceState(ctx, request, out);
                                          });
+}
+
+absl::StatusOr<std::string> Platform::CreateApiKeyFile(const std::string& name,
+                                                       const std::string& role,
+                                                       const std::string& path) {
+  UPDRAFT_ASSIGN_OR_RETURN(
+      CreatedApiKey key,
+      auth_server_->admin().CreateApiKey(OperatorIdentity{"e2e", Role::kAdmin, ""}, name, role));
+  std::ofstream out(path);
+  out << key.api_key << "\n";
+  out.close();
+  if (!out.good()) return absl::InternalError("cannot write " + path);
+  return key.api_key;
 }
 
 absl::StatusOr<v1::Challenge> Platform::GetChallenge(const std::string& device_id) {

@@ -101,6 +101,11 @@ class Platform {
   absl::StatusOr<v1::Release> GetRelease(const std::string& release_id);
   absl::StatusOr<v1::DeviceState> GetDeviceState(const std::string& device_id);
 
+  // Creates an API key named `name` with `role` (as the bootstrap admin)
+  // and writes it to `path` as a service's --api_key_file; returns the key.
+  absl::StatusOr<std::string> CreateApiKeyFile(const std::string& name, const std::string& role,
+                                               const std::string& path);
+
   // Device steps with raw RPCs.
   absl::StatusOr<v1::Challenge> GetChallenge(const std::string& device_id);
   absl::StatusOr<v1::LoginResponse> Login(const std::string& device_id, const std::string& nonce,

@@ -192,18 +192,9 @@ class PostgresRestartTest : public PlatformTest {
   // A second catalog replica: it learns of releases only through its
   // LISTEN connection (it publishes nothing itself).
   void StartReplica() {
-    auto admin = v1::AuthAdmin::NewStub(
-        grpc::CreateChannel(platform_->auth_address(), grpc::InsecureChannelCredentials()));
-    grpc::ClientContext ctx;
-    ASSERT_TRUE(platform_->AuthorizeAsAdmin(&ctx).ok());
-    v1::CreateApiKeyRequest req;
-    req.set_name("replica");
-    req.set_role("viewer");
-    v1::CreateApiKeyResponse resp;
-    grpc::Status s = admin->CreateApiKey(&ctx, req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
     const std::string key_file = device::testutil::NewTempDir("replica-key") + "/viewer.key";
-    std::ofstream(key_file) << resp.api_key() << "\n";
+    auto key = platform_->CreateApiKeyFile("replica", "viewer", key_file);
+    ASSERT_TRUE(key.ok()) << key.status();
     logger_ =
         std::make_unique<Logger>("replica", &platform_->clock(), stderr, Logger::Level::kError);
     catalog::CatalogServer::Options o;

@@ -43,13 +43,7 @@ absl::Status RedisChallengeStore::Put(absl::string_view nonce, absl::string_view
 absl::Status RedisChallengeStore::PutNext(absl::string_view device_id, absl::string_view nonce,
                                           absl::Duration ttl) {
   if (absl::Status s = CheckTtl(ttl); !s.ok()) return s;
-  auto r = options_.redis->Command({"SET", NextKeyFor(device_id), std::string(nonce), "PX",
-                                    absl::StrCat(absl::ToInt64Milliseconds(ttl))});
-  if (!r.ok()) return r.status();
-  if (r->type != RedisReply::Type::kStatus || r->str != "OK") {
-    return absl::InternalError("redis SET of a next challenge did not answer OK");
-  }
-  return absl::OkStatus();
+  return options_.redis->SetWithTtl(NextKeyFor(device_id), std::string(nonce), ttl);
 }
 
 absl::StatusOr<TakenChallenge> RedisChallengeStore::Take(absl::string_view device_id,

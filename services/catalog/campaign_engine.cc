@@ -105,14 +105,13 @@ absl::StatusOr<v1::ListCampaignsResponse> CampaignEngine::ListCampaigns(
     return absl::InvalidArgumentError(
         absl::StrCat("limit must be between 0 and 1000, got ", request.limit()));
   }
-  UPDRAFT_ASSIGN_OR_RETURN(std::vector<v1::Campaign> list,
+  UPDRAFT_ASSIGN_OR_RETURN(std::vector<ListedCampaign> list,
                            options_.store->List(request.after_campaign_id(),
                                                 request.limit() == 0 ? 100 : request.limit()));
   v1::ListCampaignsResponse response;
-  for (v1::Campaign& c : list) {
-    UPDRAFT_ASSIGN_OR_RETURN(CampaignCounts counts, options_.store->Counts(c.campaign_id()));
-    FillProgress(counts, &c);
-    *response.add_campaigns() = std::move(c);
+  for (ListedCampaign& c : list) {
+    FillProgress(c.counts, &c.campaign);
+    *response.add_campaigns() = std::move(c.campaign);
   }
   return response;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_util.h"
 
 namespace updraft::catalog {
 namespace {
@@ -205,13 +206,18 @@ absl::StatusOr<CampaignCounts> FakeCampaignStore::Counts(const std::string& id) 
   return counts;
 }
 
-absl::StatusOr<std::vector<v1::Campaign>> FakeCampaignStore::List(const std::string& after,
-                                                                  int limit) {
-  absl::MutexLock l(&mu_);
-  std::vector<v1::Campaign> out;
-  for (auto it = state_.campaigns.upper_bound(after);
-       it != state_.campaigns.end() && static_cast<int>(out.size()) < limit; ++it) {
-    out.push_back(it->second);
+absl::StatusOr<std::vector<ListedCampaign>> FakeCampaignStore::List(const std::string& after,
+                                                                    int limit) {
+  std::vector<ListedCampaign> out;
+  {
+    absl::MutexLock l(&mu_);
+    for (auto it = state_.campaigns.upper_bound(after);
+         it != state_.campaigns.end() && static_cast<int>(out.size()) < limit; ++it) {
+      out.push_back({it->second, {}});
+    }
+  }
+  for (ListedCampaign& c : out) {
+    UPDRAFT_ASSIGN_OR_RETURN(c.counts, Counts(c.campaign.campaign_id()));
   }
   return out;
 }

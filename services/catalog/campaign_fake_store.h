@@ -49,7 +49,7 @@ class FakeCampaignStore : public CampaignStore, public WebhookStore {
                       absl::Time now) override;
   absl::StatusOr<v1::Campaign> Get(const std::string& campaign_id) override;
   absl::StatusOr<CampaignCounts> Counts(const std::string& campaign_id) override;
-  absl::StatusOr<std::vector<v1::Campaign>> List(const std::string& after, int limit) override;
+  absl::StatusOr<std::vector<ListedCampaign>> List(const std::string& after, int limit) override;
   absl::StatusOr<std::vector<std::string>> Running() override;
   absl::StatusOr<ActiveReleaseSet> ActiveReleases() override;
   absl::StatusOr<bool> InStartedWave(const std::string& device_id,

@@ -37,6 +37,12 @@ struct DueDevice {
 // (and devices that installed before entering a wave).
 using CampaignCounts = std::map<int, std::map<v1::CampaignDeviceState, int64_t>>;
 
+// A campaign (without progress counters) and its device counts.
+struct ListedCampaign {
+  v1::Campaign campaign;
+  CampaignCounts counts;
+};
+
 // A device's latest attributes as learned from its update checks.
 struct DeviceAttributeRow {
   std::string device_id;
@@ -103,8 +109,9 @@ class CampaignStore {
   // NOT_FOUND "campaign X not found". Without progress counters.
   virtual absl::StatusOr<v1::Campaign> Get(const std::string& campaign_id) = 0;
   virtual absl::StatusOr<CampaignCounts> Counts(const std::string& campaign_id) = 0;
-  // Ordered by campaign ID, after `after`, at most `limit`.
-  virtual absl::StatusOr<std::vector<v1::Campaign>> List(const std::string& after, int limit) = 0;
+  // Ordered by campaign ID, after `after`, at most `limit`, each with its
+  // device counts (read together: a page of 1,000 campaigns is two queries).
+  virtual absl::StatusOr<std::vector<ListedCampaign>> List(const std::string& after, int limit) = 0;
   // IDs of RUNNING campaigns.
   virtual absl::StatusOr<std::vector<std::string>> Running() = 0;
   // Release IDs of RUNNING or PAUSED campaigns (those RecordOutcome can

@@ -16,13 +16,11 @@ absl::StatusOr<std::unique_ptr<RedisDownloadGrantWriter>> RedisDownloadGrantWrit
 
 absl::Status RedisDownloadGrantWriter::Grant(const std::string& device_id,
                                              const std::vector<std::string>& sha256s) {
-  const std::string ttl_ms = absl::StrCat(absl::ToInt64Milliseconds(options_.ttl));
   for (const std::string& sha : sha256s) {
-    absl::StatusOr<RedisReply> reply = options_.redis->Command(
-        {"SET", DownloadGrantKey(options_.key_prefix, device_id, sha), "1", "PX", ttl_ms});
-    if (!reply.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot record download grants: ", reply.status().message()));
+    absl::Status s = options_.redis->SetWithTtl(
+        DownloadGrantKey(options_.key_prefix, device_id, sha), "1", options_.ttl);
+    if (!s.ok()) {
+      return absl::UnavailableError(absl::StrCat("cannot record download grants: ", s.message()));
     }
   }
   return absl::OkStatus();

@@ -59,13 +59,26 @@ absl::StatusOr<int64_t> InsertCampaignEvent(pqxx::work& txn, v1::CampaignEvent e
   return id;
 }
 
+namespace {
+
+// Adds one (wave, state, count) row, its columns from `first` on.
+void AddCountRow(const pqxx::row& row, int first, CampaignCounts* counts) {
+  v1::CampaignDeviceState s = v1::CAMPAIGN_DEVICE_STATE_UNSPECIFIED;
+  v1::CampaignDeviceState_Parse(row[first + 1].as<std::string>(), &s);
+  (*counts)[row[first].as<int>()][s] += row[first + 2].as<int64_t>();
+}
+
+}  // namespace
+
 CampaignCounts CampaignCountsFromRows(const pqxx::result& rows) {
   CampaignCounts counts;
-  for (const pqxx::row& row : rows) {
-    v1::CampaignDeviceState s = v1::CAMPAIGN_DEVICE_STATE_UNSPECIFIED;
-    v1::CampaignDeviceState_Parse(row[1].as<std::string>(), &s);
-    counts[row[0].as<int>()][s] += row[2].as<int64_t>();
-  }
+  for (const pqxx::row& row : rows) AddCountRow(row, 0, &counts);
+  return counts;
+}
+
+std::map<std::string, CampaignCounts> CampaignCountsByIdFromRows(const pqxx::result& rows) {
+  std::map<std::string, CampaignCounts> counts;
+  for (const pqxx::row& row : rows) AddCountRow(row, 1, &counts[row[0].as<std::string>()]);
   return counts;
 }
 

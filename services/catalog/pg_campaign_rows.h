@@ -2,6 +2,7 @@
 #define UPDRAFT_SERVICES_CATALOG_PG_CAMPAIGN_ROWS_H_
 
 #include <cstdint>
+#include <map>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
@@ -51,6 +52,8 @@ absl::StatusOr<int64_t> InsertCampaignEvent(pqxx::work& txn, v1::CampaignEvent e
 
 // CampaignCounts from the rows of kCampaignCountsSql.
 CampaignCounts CampaignCountsFromRows(const pqxx::result& rows);
+// The same for several campaigns: rows of (campaign_id, wave, state, count).
+std::map<std::string, CampaignCounts> CampaignCountsByIdFromRows(const pqxx::result& rows);
 
 }  // namespace updraft::catalog
 

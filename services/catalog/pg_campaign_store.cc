@@ -51,9 +51,9 @@ absl::StatusOr<CampaignCounts> PgCampaignStore::Counts(const std::string& campai
   return out;
 }
 
-absl::StatusOr<std::vector<v1::Campaign>> PgCampaignStore::List(const std::string& after,
-                                                                int limit) {
-  std::vector<v1::Campaign> out;
+absl::StatusOr<std::vector<ListedCampaign>> PgCampaignStore::List(const std::string& after,
+                                                                  int limit) {
+  std::vector<ListedCampaign> out;
   UPDRAFT_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
     out.clear();
     for (const pqxx::row& row :
@@ -61,8 +61,16 @@ absl::StatusOr<std::vector<v1::Campaign>> PgCampaignStore::List(const std::strin
                                       "WHERE campaign_id > $1 ORDER BY campaign_id LIMIT $2"),
                          after, limit)) {
       UPDRAFT_ASSIGN_OR_RETURN(v1::Campaign c, CampaignFromRow(row));
-      out.push_back(std::move(c));
+      out.push_back({std::move(c), {}});
     }
+    if (out.empty()) return absl::OkStatus();
+    // The page's counts in one query: its IDs are the range (after, last].
+    std::map<std::string, CampaignCounts> counts = CampaignCountsByIdFromRows(
+        txn.exec_params("SELECT campaign_id, wave, state, count(*) FROM campaign_devices"
+                        " WHERE campaign_id > $1 AND campaign_id <= $2"
+                        " GROUP BY campaign_id, wave, state",
+                        after, out.back().campaign.campaign_id()));
+    for (ListedCampaign& c : out) c.counts = std::move(counts[c.campaign.campaign_id()]);
     return absl::OkStatus();
   }));
   return out;

@@ -30,6 +30,43 @@ TEST_F(PgCampaignStoreTest, CreateGetListAndUnknownRelease) {
   EXPECT_EQ(*store_->Running(), std::vector<std::string>{"cmp_1"});
 }
 
+TEST_F(PgCampaignStoreTest, ListedCampaignsCarryTheirOwnCounts) {
+  v1::Campaign second = campaign_;
+  second.set_campaign_id("cmp_2");
+  ASSERT_TRUE(store_->Create(second, created_, kNow).ok());
+  auto add = [&](const std::string& id, std::vector<NewCampaignDevice> devices, int wave) {
+    ASSERT_TRUE(
+        store_
+            ->WithCampaign(
+                id, true,
+                [&](CampaignTxn& txn) {
+                  return txn.AddDevices(devices, wave, v1::CAMPAIGN_DEVICE_PENDING, kNow).status();
+                })
+            .ok());
+  };
+  add("cmp_1", {{"a", 1}, {"b", 2}}, 1);
+  add("cmp_1", {{"c", 3}}, 2);
+  add("cmp_2", {{"a", 1}}, 1);
+
+  auto page = store_->List("", 10);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].campaign.campaign_id(), "cmp_1");
+  EXPECT_EQ((*page)[0].counts, *store_->Counts("cmp_1"));
+  EXPECT_EQ((*page)[0].counts.at(1).at(v1::CAMPAIGN_DEVICE_PENDING), 2);
+  EXPECT_EQ((*page)[0].counts.at(2).at(v1::CAMPAIGN_DEVICE_PENDING), 1);
+  EXPECT_EQ((*page)[1].counts, *store_->Counts("cmp_2"));
+  // A page ending before cmp_2 counts none of cmp_2's devices.
+  auto first = store_->List("", 1);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].counts, *store_->Counts("cmp_1"));
+  auto rest = store_->List("cmp_1", 10);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].counts.at(1).at(v1::CAMPAIGN_DEVICE_PENDING), 1);
+}
+
 // An outcome moves the device in every active campaign of the release
 // where it is in one of the `from` states, with an event each; a repeated
 // outcome changes nothing.

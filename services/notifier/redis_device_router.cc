@@ -29,10 +29,8 @@ std::string RedisDeviceRouter::ReplicaChannel(const std::string& replica_id) con
 }
 
 absl::Status RedisDeviceRouter::Register(const std::string& device_id) {
-  auto r =
-      options_.client->Command({"SET", PresenceKey(device_id), options_.replica_id, "PX",
-                                std::to_string(absl::ToInt64Milliseconds(options_.presence_ttl))});
-  return r.status();
+  return options_.client->SetWithTtl(PresenceKey(device_id), options_.replica_id,
+                                     options_.presence_ttl);
 }
 
 void RedisDeviceRouter::Unregister(const std::string& device_id) {
