@@ -55,12 +55,12 @@ class GrpcDevices::Call final : public grpc::ClientReadReactor<v1::Notification>
 };
 
 GrpcDevices::GrpcDevices(Options options)
-    : options_(std::move(options)), jitter_(options_.policy.jitter), rng_(std::random_device{}()) {
+    : options_(std::move(options)), policy_(options_.policy), rng_(std::random_device{}()) {
   // Holds gRPC's callback queue for the life of the process.
   keeper_ = grpc::CreateChannel(options_.target, grpc::InsecureChannelCredentials());
   absl::MutexLock lock(&mu_);
-  devices_.resize(options_.count);
-  for (Device& d : devices_) d.next_backoff = options_.policy.initial;
+  devices_.reserve(options_.count);
+  for (int i = 0; i < options_.count; ++i) devices_.emplace_back(&policy_);
   scheduler_ = std::thread([this] { SchedulerLoop(); });
 }
 
@@ -80,7 +80,7 @@ void GrpcDevices::OpenAll() {
 
 void GrpcDevices::SetJitter(double jitter) {
   absl::MutexLock lock(&mu_);
-  jitter_ = jitter;
+  policy_.jitter = jitter;
 }
 
 GrpcDevices::Counts GrpcDevices::counts() const {
@@ -133,19 +133,12 @@ void GrpcDevices::OnEnded(int device, Call* call) {
   ended_.push_back(call);
   if (stopping_) return;
   Device& d = devices_[device];
-  const ReconnectPolicy& p = options_.policy;
-  absl::Duration wait;
   if (d.connected) {
     d.connected = false;
     --connected_;
-    wait = p.initial;
-    d.next_backoff = std::min(p.initial * p.multiplier, p.cap);
-  } else {
-    wait = d.next_backoff;
-    d.next_backoff = std::min(d.next_backoff * p.multiplier, p.cap);
+    d.backoff.Reset();
   }
-  std::uniform_real_distribution<double> spread(1.0 - jitter_, 1.0 + jitter_);
-  due_.push({absl::Now() + wait * spread(rng_), device});
+  due_.push({absl::Now() + d.backoff.Next(rng_), device});
 }
 
 void GrpcDevices::SchedulerLoop() {

@@ -15,25 +15,17 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "sdk/device/reconnect_backoff.h"
 
 namespace updraft::bench {
-
-// When a device tries again after its stream ended or could not be opened:
-// gRPC's connection backoff as design.md section 5 gives it (1 s initial,
-// x1.6, +-20% jitter, cap 120 s). A stream that was established resets it.
-struct ReconnectPolicy {
-  absl::Duration initial = absl::Seconds(1);
-  double multiplier = 1.6;
-  double jitter = 0.2;
-  absl::Duration cap = absl::Seconds(120);
-};
 
 // Nanoseconds of the real-time clock: comparable between processes.
 int64_t RealNanos();
 
 // Many simulated devices in one process, each holding a Notifier.Subscribe
 // stream on its own channel (own TCP connection) with the callback API, and
-// reconnecting by `policy` whenever its stream ends. Records when each
+// reconnecting by `policy` whenever its stream ends (the SDK's policy; a
+// stream that was established resets it). Records when each
 // notification arrived, and every attempt and established stream since the
 // last Mark(). Driven by push_bench's line protocol (see push_bench.cc).
 class GrpcDevices {
@@ -43,7 +35,7 @@ class GrpcDevices {
     int first = 0;       // device index of the first device
     int count = 0;
     std::vector<std::string> tokens;  // one access token per device
-    ReconnectPolicy policy;
+    device::ReconnectPolicy policy;
   };
   explicit GrpcDevices(Options options);
   ~GrpcDevices();
@@ -64,8 +56,9 @@ class GrpcDevices {
  private:
   class Call;
   struct Device {
+    explicit Device(const device::ReconnectPolicy* policy) : backoff(policy) {}
     bool connected = false;
-    absl::Duration next_backoff;
+    device::ReconnectBackoff backoff;
   };
   void Attempt(int device);
   void OnConnected(int device);
@@ -75,8 +68,8 @@ class GrpcDevices {
 
   const Options options_;
   mutable absl::Mutex mu_;
+  device::ReconnectPolicy policy_ ABSL_GUARDED_BY(mu_);  // options_.policy, jitter settable
   std::vector<Device> devices_ ABSL_GUARDED_BY(mu_);
-  double jitter_ ABSL_GUARDED_BY(mu_);
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
   int64_t connected_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t attempts_total_ ABSL_GUARDED_BY(mu_) = 0;

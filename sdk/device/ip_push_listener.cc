@@ -12,16 +12,8 @@ absl::StatusOr<std::unique_ptr<IpPushListener>> IpPushListener::Create(Options o
   if (options.handler == nullptr) {
     return absl::InvalidArgumentError("IpPushListener::Options.handler is required");
   }
-  if (options.initial_backoff <= absl::ZeroDuration() ||
-      options.max_backoff < options.initial_backoff) {
-    return absl::InvalidArgumentError(
-        "IpPushListener::Options: initial_backoff must be positive and at most max_backoff");
-  }
-  if (options.multiplier < 1) {
-    return absl::InvalidArgumentError("IpPushListener::Options.multiplier must be at least 1");
-  }
-  if (options.jitter < 0 || options.jitter > 1) {
-    return absl::InvalidArgumentError("IpPushListener::Options.jitter must be within [0, 1]");
+  if (absl::Status s = PolicyOf(options).Validate(); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("IpPushListener::Options: ", s.message()));
   }
   if (!options.on_notification) {
     PushHandler* handler = options.handler;
@@ -71,18 +63,24 @@ void IpPushListener::Wait(absl::Duration d) {
   mu_.AwaitWithTimeout(absl::Condition(&stop_), d);
 }
 
+ReconnectPolicy IpPushListener::PolicyOf(const Options& options) {
+  return {.initial = options.initial_backoff,
+          .multiplier = options.multiplier,
+          .jitter = options.jitter,
+          .cap = options.max_backoff};
+}
+
 void IpPushListener::Run() {
   std::mt19937_64 rng(std::random_device{}());
-  std::uniform_real_distribution<double> spread(-1.0, 1.0);
-  absl::Duration backoff = options_.initial_backoff;
+  const ReconnectPolicy policy = PolicyOf(options_);
+  ReconnectBackoff backoff(&policy);
   while (!stopping()) {
     bool delivered = false;
     absl::Status ended = RunStream(&delivered);
     if (stopping()) break;
     if (options_.on_stream_end) options_.on_stream_end(ended);
-    if (delivered) backoff = options_.initial_backoff;
-    Wait(backoff * (1.0 + options_.jitter * spread(rng)));
-    backoff = std::min(backoff * options_.multiplier, options_.max_backoff);
+    if (delivered) backoff.Reset();
+    Wait(backoff.Next(rng));
   }
 }
 

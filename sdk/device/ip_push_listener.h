@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "common/notification_format.h"
 #include "sdk/device/push_handler.h"
+#include "sdk/device/reconnect_backoff.h"
 
 namespace updraft::device {
 
@@ -32,10 +33,11 @@ class IpPushListener {
     // Optional: every notification rejected, and every end of the stream.
     std::function<void(const absl::Status&)> on_rejected;
     std::function<void(const absl::Status&)> on_stream_end;
-    // Reconnect policy (design.md section 5, gRPC's connection backoff):
-    // wait initial_backoff, then multiply by `multiplier` up to max_backoff;
-    // each wait is spread uniformly by +-jitter of itself, so devices cut off
-    // together (a notifier restart) do not come back in the same second.
+    // Reconnect policy (ReconnectPolicy: design.md section 5, gRPC's
+    // connection backoff): wait initial_backoff, then multiply by
+    // `multiplier` up to max_backoff; each wait is spread uniformly by
+    // +-jitter of itself, so devices cut off together (a notifier restart)
+    // do not come back in the same second. Reset once a stream delivered.
     absl::Duration initial_backoff = absl::Seconds(1);
     double multiplier = 1.6;
     absl::Duration max_backoff = absl::Seconds(120);
@@ -60,6 +62,7 @@ class IpPushListener {
 
  private:
   explicit IpPushListener(Options options);
+  static ReconnectPolicy PolicyOf(const Options& options);
   void Run();
   // One stream: returns how it ended and whether it delivered anything.
   absl::Status RunStream(bool* delivered);

@@ -19,6 +19,12 @@
 namespace updraft::fleet_sim {
 namespace {
 
+// The calling thread's random bits (reconnect jitter).
+std::mt19937_64& Rng() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  return rng;
+}
+
 constexpr int kImportBatch = 10000;
 // Descriptors besides the stream connections: shared channels, gRPC's
 // pollers, state files being written, stdio.
@@ -163,7 +169,7 @@ absl::StatusOr<std::unique_ptr<Fleet>> Fleet::Create(Options options) {
   };
   const int width = std::max<int>(6, absl::StrCat(o.first_index + o.devices - 1).size());
   for (int i = 0; i < o.devices; ++i) {
-    auto d = std::make_unique<Device>();
+    auto d = std::make_unique<Device>(&o.reconnect);
     const std::string id =
         absl::StrCat(o.id_prefix, absl::StrFormat("%0*d", width, o.first_index + i));
     SimDevice::Options so = SimDevice::FleetLayout(o.base_dir, id);
@@ -181,7 +187,6 @@ absl::StatusOr<std::unique_ptr<Fleet>> Fleet::Create(Options options) {
       return absl::Status(sim.status().code(), absl::StrCat(id, ": ", sim.status().message()));
     }
     d->sim = *std::move(sim);
-    d->backoff = o.initial_backoff;
     f->devices_.push_back(std::move(d));
   }
   f->pool_ = std::make_unique<WorkPool>(o.concurrency);
@@ -339,8 +344,7 @@ void Fleet::Connect(int index, bool first) {
       FirstAttemptDone(index, absl::StrCat("login_", CodeName(token.status().code())),
                        absl::Now() - t0);
     if (!stopping_) {
-      pool_->PostAt(absl::Now() + d.backoff, [this, index] { Connect(index, false); });
-      d.backoff = std::min(d.backoff * 2, options_.max_backoff);
+      pool_->PostAt(absl::Now() + d.backoff.Next(Rng()), [this, index] { Connect(index, false); });
     }
     return;
   }
@@ -370,7 +374,7 @@ void Fleet::StreamOpened(int index) {
   ++opened_total_;
   auto it = streams_.find(index);
   Device& d = *devices_[index];
-  d.backoff = options_.initial_backoff;
+  d.backoff.Reset();
   if (it != streams_.end()) FirstAttemptDone(index, "open", absl::Now() - it->second->started());
 }
 
@@ -385,9 +389,7 @@ void Fleet::StreamEnded(int index, Stream* stream, const grpc::Status& status) {
       absl::Now() - stream->started());
   if (stopping_) return;
   const bool unauthenticated = status.error_code() == grpc::StatusCode::UNAUTHENTICATED;
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  const absl::Duration wait = d.backoff * (1.0 - 0.2 * std::uniform_real_distribution<>(0, 1)(rng));
-  d.backoff = std::min(d.backoff * 2, options_.max_backoff);
+  const absl::Duration wait = d.backoff.Next(Rng());
   pool_->PostAt(absl::Now() + wait, [this, index, unauthenticated] {
     if (unauthenticated) {
       Device& dev = *devices_[index];

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "sdk/device/channels.h"
 #include "sdk/device/push_handler.h"
+#include "sdk/device/reconnect_backoff.h"
 #include "tools/fleet_sim/sim_device.h"
 #include "tools/fleet_sim/work_pool.h"
 #include "updraft/v1/auth.grpc.pb.h"
@@ -73,9 +74,10 @@ class Fleet {
     std::vector<std::pair<std::string, int>> stream_channel_args;
     int keepalive_time_ms = 300000;
     absl::Duration rpc_timeout = absl::Seconds(30);
-    // Reconnect backoff of the IP Push streams (with jitter).
-    absl::Duration initial_backoff = absl::Seconds(1);
-    absl::Duration max_backoff = absl::Minutes(5);
+    // Reconnect backoff of the IP Push streams: by default the SDK's own
+    // (IpPushListener), so the fleet comes back after a notifier restart the
+    // way real devices do.
+    device::ReconnectPolicy reconnect;
   };
 
   // Creates (or reloads) every device: key, directories, client.
@@ -116,12 +118,13 @@ class Fleet {
  private:
   class Stream;
   struct Device {
+    explicit Device(const device::ReconnectPolicy* policy) : backoff(policy) {}
     std::unique_ptr<SimDevice> sim;
     absl::Mutex mu;  // serialises the device's client
     std::shared_ptr<grpc::Channel> stream_channel;
     std::unique_ptr<v1::Notifier::Stub> notifier;
     std::unique_ptr<device::PushHandler> push;  // created on the first notification
-    absl::Duration backoff;
+    device::ReconnectBackoff backoff;           // guarded by the fleet's mu_
     bool first_done = false;
   };
 

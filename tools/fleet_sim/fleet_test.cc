@@ -69,7 +69,7 @@ class FleetTest : public ::testing::Test {
     o.notifier_address = address_;
     o.security.plaintext = true;
     o.concurrency = 4;
-    o.initial_backoff = absl::Milliseconds(20);
+    o.reconnect.initial = absl::Milliseconds(20);
     o.devices_per_connection = 5;  // 3 connections for 12 devices
     return o;
   }
