@@ -25,8 +25,8 @@ namespace updraft::catalog {
 // The thread wakes for the first queued check, then lingers (up to `linger`,
 // or until `batch` checks wait) and hands over everything queued in one go:
 // a busy server pays one wake-up per batch instead of one per check (at
-// 20,000 checks/s, one per check cost about a fifth of the catalog's CPU in
-// futex calls and rescheduling).
+// 20,000 checks/s, waking per check showed in perf as most of the process's
+// futex wake-ups and 5-9 % of its samples in rescheduling interrupts).
 class BackgroundCheckObserver : public CampaignObserver {
  public:
   // `target` must outlive this object.
