@@ -3,6 +3,7 @@
 
 #include "common/clock.h"
 #include "common/migrations.h"
+#include "common/pg_test.h"
 #include "common/test_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -12,15 +13,11 @@
 namespace updraft {
 namespace {
 
-class DurableRevocationPublisherTest : public ::testing::Test {
+class DurableRevocationPublisherTest : public PgTest {
  protected:
   void SetUp() override {
-    auto env = TestEnv::Create();
-    ASSERT_TRUE(env.ok()) << env.status();
-    env_ = *std::move(env);
-    auto pool = PgPool::Create({.uri = env_->pg_uri(), .size = 2});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
+    PgTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(ApplyMigrations(*pool_, "auth", AuthMigrations()).ok());
     auto p = DurableRevocationPublisher::Create(
         {.pool = pool_.get(), .next = &redis_, .clock = &clock_, .interval = absl::ZeroDuration()});
@@ -44,8 +41,6 @@ class DurableRevocationPublisherTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  std::unique_ptr<TestEnv> env_;
-  std::unique_ptr<PgPool> pool_;
   FakeRevocationPublisher redis_;  // stands for the Redis snapshot and channel
   std::unique_ptr<DurableRevocationPublisher> publisher_;
 };

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
 #include "common/migrations.h"
+#include "common/pg_test.h"
 #include "common/test_env.h"
 #include "gtest/gtest.h"
 #include "services/auth/auth_migrations.h"
@@ -10,15 +11,11 @@
 namespace updraft {
 namespace {
 
-class PgDeviceRegistryTest : public ::testing::Test {
+class PgDeviceRegistryTest : public PgTest {
  protected:
   void SetUp() override {
-    auto env = TestEnv::Create();
-    ASSERT_TRUE(env.ok()) << env.status();
-    env_ = *std::move(env);
-    auto pool = PgPool::Create({.uri = env_->pg_uri(), .size = 2});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
+    PgTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(ApplyMigrations(*pool_, "auth", AuthMigrations()).ok());
     registry_ = std::make_unique<PgDeviceRegistry>(pool_.get());
   }
@@ -52,8 +49,6 @@ class PgDeviceRegistryTest : public ::testing::Test {
     return n;
   }
 
-  std::unique_ptr<TestEnv> env_;
-  std::unique_ptr<PgPool> pool_;
   std::unique_ptr<PgDeviceRegistry> registry_;
 };
 

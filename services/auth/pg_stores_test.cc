@@ -4,6 +4,7 @@
 
 #include "common/crypto.h"
 #include "common/migrations.h"
+#include "common/pg_test.h"
 #include "common/test_env.h"
 #include "gtest/gtest.h"
 #include "services/auth/auth_migrations.h"
@@ -14,15 +15,11 @@
 namespace updraft {
 namespace {
 
-class PgStoresTest : public ::testing::Test {
+class PgStoresTest : public PgTest {
  protected:
   void SetUp() override {
-    auto env = TestEnv::Create();
-    ASSERT_TRUE(env.ok()) << env.status();
-    env_ = *std::move(env);
-    auto pool = PgPool::Create({.uri = env_->pg_uri(), .size = 4});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
+    PgTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(ApplyMigrations(*pool_, "auth", AuthMigrations()).ok());
   }
 
@@ -44,9 +41,6 @@ class PgStoresTest : public ::testing::Test {
     e.action = action;
     return e;
   }
-
-  std::unique_ptr<TestEnv> env_;
-  std::unique_ptr<PgPool> pool_;
 };
 
 TEST_F(PgStoresTest, ApiKeysRoundTripFindByHashAndRevoke) {

@@ -7,12 +7,8 @@
 namespace updraft::catalog {
 
 void PgCampaignFixture::SetUp() {
-  auto env = TestEnv::Create();
-  ASSERT_TRUE(env.ok()) << env.status();
-  env_ = *std::move(env);
-  auto pool = PgPool::Create({.uri = env_->pg_uri(), .size = 4});
-  ASSERT_TRUE(pool.ok()) << pool.status();
-  pool_ = *std::move(pool);
+  PgTest::SetUp();
+  if (HasFatalFailure()) return;
   ASSERT_TRUE(ApplyMigrations(*pool_, "catalog", CatalogMigrations()).ok());
   PgCatalogStore catalog(pool_.get());
   v1::Package p;

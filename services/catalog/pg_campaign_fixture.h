@@ -3,8 +3,7 @@
 
 #include <memory>
 
-#include "common/pg_pool.h"
-#include "common/test_env.h"
+#include "common/pg_test.h"
 #include "gtest/gtest.h"
 #include "services/catalog/pg_campaign_store.h"
 #include "updraft/v1/campaign.pb.h"
@@ -15,14 +14,12 @@ namespace updraft::catalog {
 // fresh database (UPDRAFT_TEST_PG_URI) with the catalog migrations, package
 // pkg_1 with DRAFT release rel_1, and campaign cmp_1 of it (RUNNING, one
 // wave of 100%) created at kNow with its CREATED event (event 1).
-class PgCampaignFixture : public ::testing::Test {
+class PgCampaignFixture : public PgTest {
  protected:
   static inline const absl::Time kNow = absl::FromUnixSeconds(1800000000);
 
   void SetUp() override;
 
-  std::unique_ptr<TestEnv> env_;
-  std::unique_ptr<PgPool> pool_;
   std::unique_ptr<PgCampaignStore> store_;
   v1::Campaign campaign_;
   v1::CampaignEvent created_;

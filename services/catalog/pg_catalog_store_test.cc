@@ -2,6 +2,7 @@
 #include "services/catalog/pg_catalog_store.h"
 
 #include "common/migrations.h"
+#include "common/pg_test.h"
 #include "common/test_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -14,15 +15,11 @@ using ::testing::ElementsAre;
 
 const absl::Time kNow = absl::FromUnixSeconds(1800000000);
 
-class PgCatalogStoreTest : public ::testing::Test {
+class PgCatalogStoreTest : public PgTest {
  protected:
   void SetUp() override {
-    auto env = TestEnv::Create();
-    ASSERT_TRUE(env.ok()) << env.status();
-    env_ = *std::move(env);
-    auto pool = PgPool::Create({.uri = env_->pg_uri(), .size = 2});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
+    PgTest::SetUp();
+    if (HasFatalFailure()) return;
     int applied = 0;
     ASSERT_TRUE(ApplyMigrations(*pool_, "catalog", CatalogMigrations(), &applied).ok());
     EXPECT_EQ(applied, static_cast<int>(CatalogMigrations().size()));
@@ -93,8 +90,6 @@ class PgCatalogStoreTest : public ::testing::Test {
     return r;
   }
 
-  std::unique_ptr<TestEnv> env_;
-  std::unique_ptr<PgPool> pool_;
   std::unique_ptr<PgCatalogStore> store_;
   v1::Package package_;
 };

@@ -2,6 +2,7 @@
 #include "services/catalog/pg_group_store.h"
 
 #include "common/migrations.h"
+#include "common/pg_test.h"
 #include "common/test_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -15,21 +16,15 @@ using ::testing::IsEmpty;
 
 const absl::Time kNow = absl::FromUnixSeconds(1800000000);
 
-class PgGroupStoreTest : public ::testing::Test {
+class PgGroupStoreTest : public PgTest {
  protected:
   void SetUp() override {
-    auto env = TestEnv::Create();
-    ASSERT_TRUE(env.ok()) << env.status();
-    env_ = *std::move(env);
-    auto pool = PgPool::Create({.uri = env_->pg_uri(), .size = 2});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
+    PgTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(ApplyMigrations(*pool_, "catalog", CatalogMigrations()).ok());
     store_ = std::make_unique<PgGroupStore>(pool_.get());
   }
 
-  std::unique_ptr<TestEnv> env_;
-  std::unique_ptr<PgPool> pool_;
   std::unique_ptr<PgGroupStore> store_;
 };
 

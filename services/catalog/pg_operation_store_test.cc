@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/migrations.h"
+#include "common/pg_test.h"
 #include "common/test_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -20,15 +21,11 @@ using Op = v1::ComponentOperation;
 
 const absl::Time kNow = absl::FromUnixSeconds(1800000000);
 
-class PgOperationStoreTest : public ::testing::Test {
+class PgOperationStoreTest : public PgTest {
  protected:
   void SetUp() override {
-    auto env = TestEnv::Create();
-    ASSERT_TRUE(env.ok()) << env.status();
-    env_ = *std::move(env);
-    auto pool = PgPool::Create({.uri = env_->pg_uri(), .size = 4});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
+    PgTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(ApplyMigrations(*pool_, "catalog", CatalogMigrations()).ok());
     catalog_ = std::make_unique<PgCatalogStore>(pool_.get());
     ops_ = std::make_unique<PgOperationStore>(pool_.get());
@@ -72,8 +69,6 @@ class PgOperationStoreTest : public ::testing::Test {
     return r;
   }
 
-  std::unique_ptr<TestEnv> env_;
-  std::unique_ptr<PgPool> pool_;
   std::unique_ptr<PgCatalogStore> catalog_;
   std::unique_ptr<PgOperationStore> ops_;
 };

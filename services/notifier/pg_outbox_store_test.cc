@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/pg_test.h"
 #include "common/test_env.h"
 #include "gtest/gtest.h"
 
@@ -17,15 +18,11 @@ namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1795348800);
 
-class PgOutboxStoreTest : public ::testing::Test {
+class PgOutboxStoreTest : public PgTest {
  protected:
   void SetUp() override {
-    auto env = TestEnv::Create();
-    ASSERT_TRUE(env.ok()) << env.status();
-    env_ = *std::move(env);
-    auto pool = PgPool::Create({.uri = env_->pg_uri(), .size = 4});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
+    PgTest::SetUp();
+    if (HasFatalFailure()) return;
     auto store = PgOutboxStore::Create(pool_.get());
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
@@ -127,8 +124,6 @@ class PgOutboxStoreTest : public ::testing::Test {
     return n;
   }
 
-  std::unique_ptr<TestEnv> env_;
-  std::unique_ptr<PgPool> pool_;
   std::unique_ptr<PgOutboxStore> store_;
 };
 
