@@ -8,26 +8,19 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "sdk/device/test_util.h"
 
 namespace updraft::device {
 namespace {
 
-// Whether a shared object whose path contains `part` is mapped in this
-// process.
-bool Mapped(const std::string& part) {
-  auto visit = [](dl_phdr_info* info, size_t, void* data) -> int {
-    const std::string& want = *static_cast<const std::string*>(data);
-    return info->dlpi_name != nullptr && absl::StrContains(info->dlpi_name, want) ? 1 : 0;
-  };
-  return dl_iterate_phdr(visit, const_cast<std::string*>(&part)) != 0;
-}
+using testutil::SharedObjectMapped;
 
 // This test binary does not link libcurl: it is mapped only once Load() has
 // been called, and however many threads ask at once, they all get the same
 // library, loaded and initialised once. The only test here that loads it.
 TEST(CurlLibraryTest, LoadsOnFirstUseOnceFromAnyThread) {
   EXPECT_FALSE(CurlLibrary::Loaded());
-  EXPECT_FALSE(Mapped("libcurl.so"));
+  EXPECT_FALSE(SharedObjectMapped("libcurl.so"));
 
   std::vector<absl::StatusOr<const CurlLibrary*>> got(8, absl::UnknownError("not run"));
   std::vector<std::thread> threads;
@@ -41,7 +34,7 @@ TEST(CurlLibraryTest, LoadsOnFirstUseOnceFromAnyThread) {
     EXPECT_EQ(*g, *got[0]);
   }
   EXPECT_TRUE(CurlLibrary::Loaded());
-  EXPECT_TRUE(Mapped("libcurl.so.4"));
+  EXPECT_TRUE(SharedObjectMapped("libcurl.so.4"));
   EXPECT_EQ(*CurlLibrary::Load(), *got[0]);
 
   // The resolved functions are libcurl's.

@@ -15,20 +15,12 @@
 namespace updraft::device {
 namespace {
 
-// Whether a shared object whose path contains `part` is mapped in this
-// process.
-bool Mapped(const std::string& part) {
-  auto visit = [](dl_phdr_info* info, size_t, void* data) -> int {
-    const std::string& want = *static_cast<const std::string*>(data);
-    return info->dlpi_name != nullptr && absl::StrContains(info->dlpi_name, want) ? 1 : 0;
-  };
-  return dl_iterate_phdr(visit, const_cast<std::string*>(&part)) != 0;
-}
+using testutil::SharedObjectMapped;
 
 // Afterwards: libcurl is mapped and loaded only from the first Stream that
 // has bytes to fetch on (Create and a Stream past the end load nothing).
 TEST(HttpChunkSourceFirstUseTest, LoadsLibcurlOnTheFirstTransferOnly) {
-  ASSERT_FALSE(Mapped("libcurl.so")) << "the test binary must not link libcurl";
+  ASSERT_FALSE(SharedObjectMapped("libcurl.so")) << "the test binary must not link libcurl";
   const v1::ArtifactManifest manifest = testutil::MakeManifest(std::string(2500, 'x'), 1000);
   HttpSourceOptions options;
   options.allow_plain_http = true;
@@ -38,11 +30,11 @@ TEST(HttpChunkSourceFirstUseTest, LoadsLibcurlOnTheFirstTransferOnly) {
   auto no_chunk = [](uint32_t, int64_t, absl::string_view) { return absl::OkStatus(); };
   EXPECT_TRUE((*source)->Stream(manifest, 3, no_chunk).ok());  // nothing left to fetch
   EXPECT_FALSE(CurlLibrary::Loaded());
-  EXPECT_FALSE(Mapped("libcurl.so"));
+  EXPECT_FALSE(SharedObjectMapped("libcurl.so"));
 
   EXPECT_EQ((*source)->Stream(manifest, 0, no_chunk).code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(CurlLibrary::Loaded());
-  EXPECT_TRUE(Mapped("libcurl.so.4"));
+  EXPECT_TRUE(SharedObjectMapped("libcurl.so.4"));
 }
 
 }  // namespace

@@ -2,10 +2,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <link.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
 #include "gtest/gtest.h"
@@ -163,6 +165,14 @@ v1::Offer DemoOffer(const std::string& release_id, const std::string& version,
 std::string ReadOrMissing(const std::string& path) {
   absl::StatusOr<std::string> s = ReadFileToString(path);
   return s.ok() ? *s : "<missing>";
+}
+
+bool SharedObjectMapped(const std::string& part) {
+  auto visit = [](dl_phdr_info* info, size_t, void* data) -> int {
+    const std::string& want = *static_cast<const std::string*>(data);
+    return info->dlpi_name != nullptr && absl::StrContains(info->dlpi_name, want) ? 1 : 0;
+  };
+  return dl_iterate_phdr(visit, const_cast<std::string*>(&part)) != 0;
 }
 
 }  // namespace updraft::device::testutil

@@ -50,6 +50,10 @@ v1::Offer DemoOffer(const std::string& release_id, const std::string& version,
 // Contents of a file, or "<missing>" when it cannot be read.
 std::string ReadOrMissing(const std::string& path);
 
+// Whether a shared object whose path contains `part` (e.g. "libcurl.so") is
+// mapped in this process.
+bool SharedObjectMapped(const std::string& part);
+
 }  // namespace updraft::device::testutil
 
 #endif  // UPDRAFT_SDK_DEVICE_TEST_UTIL_H_
